@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
-	securityv1beta1 "istio.io/api/security/v1beta1"
 	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
+	securityv1beta1 "istio.io/api/security/v1beta1"
 )
 
 // Kind is the Kubernetes kind of a configuration object.
