@@ -29,7 +29,10 @@ type Document struct {
 // NewDocument converts resources to their proto3 JSON form. Secrets print with their private
 // key material redacted: rendering is for people and golden files, never for proxies.
 func NewDocument(r translate.Resources, problems []model.Problem) (Document, error) {
-	var d Document
+	d := Document{
+		Listeners: []json.RawMessage{}, Routes: []json.RawMessage{}, Clusters: []json.RawMessage{},
+		Endpoints: []json.RawMessage{}, Secrets: []json.RawMessage{}, Problems: []string{},
+	}
 	var err error
 	conv := func(dst *[]json.RawMessage, msgs []proto.Message) {
 		for _, m := range msgs {
@@ -60,17 +63,32 @@ func NewDocument(r translate.Resources, problems []model.Problem) (Document, err
 	return d, err
 }
 
-// YAML prints the resources as one YAML document with a key per resource type.
+// YAML prints the resources as one YAML document with a key per resource type, in the fixed
+// order listeners, routes, clusters, endpoints, secrets, problems.
 func YAML(r translate.Resources, problems []model.Problem) ([]byte, error) {
 	d, err := NewDocument(r, problems)
 	if err != nil {
 		return nil, err
 	}
-	js, err := json.Marshal(d)
-	if err != nil {
-		return nil, err
+	var out bytes.Buffer
+	for _, section := range []struct {
+		key   string
+		value any
+	}{
+		{"listeners", d.Listeners}, {"routes", d.Routes}, {"clusters", d.Clusters},
+		{"endpoints", d.Endpoints}, {"secrets", d.Secrets}, {"problems", d.Problems},
+	} {
+		js, err := json.Marshal(map[string]any{section.key: section.value})
+		if err != nil {
+			return nil, err
+		}
+		y, err := yaml.JSONToYAML(js)
+		if err != nil {
+			return nil, err
+		}
+		out.Write(y)
 	}
-	return yaml.JSONToYAML(js)
+	return out.Bytes(), nil
 }
 
 // JSON prints the resources as indented JSON with sorted keys.

@@ -1,5 +1,185 @@
 package translate
 
-import "github.com/plainenvoy/controlplane/pkg/model"
+import (
+	"fmt"
 
-func sidecarResources(in Inputs) (Resources, []model.Problem) { return Resources{}, nil }
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	originaldstv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/original_dst/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+
+	"github.com/plainenvoy/controlplane/pkg/model"
+)
+
+// inboundPort is one workload port the sidecar accepts traffic on, and what serves it.
+type inboundPort struct {
+	target   uint32 // the application's port on loopback
+	protocol protocol
+	service  *service // the first service (by host) exposing it, for problems
+}
+
+// sidecarResources builds a sidecar's configuration: inbound listeners for the ports of the
+// services its workload implements (found by the ServiceEntries whose workloadSelector
+// matches the proxy), and outbound listeners and clusters for every service it may call.
+func sidecarResources(in Inputs) (Resources, []model.Problem) {
+	var r Resources
+	var problems []model.Problem
+	reg := newRegistry(in.Store)
+	ports, ps := workloadPorts(in, reg)
+	problems = append(problems, ps...)
+
+	inbound, ps := inboundResources(in, ports)
+	problems = append(problems, ps...)
+	outbound, ps := outboundResources(in, reg)
+	problems = append(problems, ps...)
+
+	r.Listeners = append(inbound.Listeners, outbound.Listeners...)
+	r.Routes = outbound.Routes
+	r.Clusters = append(inbound.Clusters, outbound.Clusters...)
+	r.Endpoints = outbound.Endpoints
+	r.KeySources = keySourcesFor(in)
+	return r, problems
+}
+
+// workloadPorts finds the services this workload implements and the workload ports they
+// target. Two services targeting one port with different protocols are reported; the first
+// (by host) decides.
+func workloadPorts(in Inputs, reg *registry) ([]inboundPort, []model.Problem) {
+	byTarget := map[uint32]inboundPort{}
+	var problems []model.Problem
+	for _, svc := range reg.all {
+		if svc.Namespace != in.Proxy.Namespace || len(svc.Selector) == 0 ||
+			!model.SelectorMatches(svc.Selector, in.Proxy.Labels) {
+			continue
+		}
+		self := selfEndpoint(in, svc)
+		for _, p := range svc.Ports {
+			tp := self.targetPort(p)
+			ip := inboundPort{target: tp, protocol: protocolOf(p), service: svc}
+			prev, seen := byTarget[tp]
+			switch {
+			case !seen:
+				byTarget[tp] = ip
+			case prev.protocol != ip.protocol:
+				problems = append(problems, model.ProblemFor(svc.Origin, model.SeverityWarning, "spec.ports",
+					"workload port %d is also targeted by %s with another protocol; that one is used", tp, prev.service.Host))
+			}
+		}
+	}
+	out := make([]inboundPort, 0, len(byTarget))
+	for _, tp := range slicesSortedKeys32(byTarget) {
+		out = append(out, byTarget[tp])
+	}
+	return out, problems
+}
+
+// selfEndpoint is the endpoint of svc that is this proxy's workload (its WorkloadEntry, by
+// address), whose port map may override target ports; an empty endpoint otherwise.
+func selfEndpoint(in Inputs, svc *service) endpoint {
+	for _, e := range svc.Endpoints {
+		if in.Proxy.IP != "" && e.Address == in.Proxy.IP {
+			return e
+		}
+	}
+	return endpoint{}
+}
+
+// inboundResources builds the inbound side: with transparent interception one virtualInbound
+// listener (15006) with a filter chain per workload port matched on the original destination
+// port; in explicit mode one listener per workload port. Ports not declared by any service
+// have no chain, so such connections are refused rather than passed through unchecked.
+func inboundResources(in Inputs, ports []inboundPort) (Resources, []model.Problem) {
+	var r Resources
+	var problems []model.Problem
+	filters := lazyHTTPFilters(in, &problems)
+	var chains []*listenerv3.FilterChain
+	for _, p := range ports {
+		r.Clusters = append(r.Clusters, inboundCluster(p.target, p.protocol))
+		cs, ps := inboundChains(in, p, filters)
+		problems = append(problems, ps...)
+		if in.Proxy.Interception == model.InterceptionExplicit {
+			lp := in.Proxy.InboundListenPort(p.target)
+			r.Listeners = append(r.Listeners, &listenerv3.Listener{
+				Name:         fmt.Sprintf("inbound_%d", lp),
+				Address:      socketAddress("0.0.0.0", lp),
+				FilterChains: cs,
+			})
+			continue
+		}
+		for _, c := range cs {
+			c.FilterChainMatch = mergeChainMatch(c.GetFilterChainMatch(), p.target)
+		}
+		chains = append(chains, cs...)
+	}
+	if in.Proxy.Interception != model.InterceptionExplicit && len(chains) > 0 {
+		r.Listeners = append(r.Listeners, &listenerv3.Listener{
+			Name:            virtualInbound,
+			Address:         socketAddress("0.0.0.0", virtualInboundPort),
+			ListenerFilters: []*listenerv3.ListenerFilter{originalDstFilter()},
+			FilterChains:    chains,
+		})
+	}
+	return r, problems
+}
+
+// inboundChains builds the filter chains for one workload port. The PeerAuthentication mode
+// of the port decides how many chains and which carry TLS.
+// TODO(#8): STRICT / PERMISSIVE chains with DownstreamTlsContext; plaintext until then.
+func inboundChains(in Inputs, p inboundPort, filters func() []*hcmv3.HttpFilter) ([]*listenerv3.FilterChain, []model.Problem) {
+	return []*listenerv3.FilterChain{plaintextInboundChain(in, p, filters)}, nil
+}
+
+// plaintextInboundChain terminates HTTP with the policy filters, or proxies TCP behind the
+// network authorization filters.
+func plaintextInboundChain(in Inputs, p inboundPort, filters func() []*hcmv3.HttpFilter) *listenerv3.FilterChain {
+	cluster := inboundClusterName(p.target)
+	statPrefix := fmt.Sprintf("inbound_0.0.0.0_%d", p.target)
+	if p.protocol.isHTTP() {
+		return &listenerv3.FilterChain{
+			Name: cluster,
+			Filters: []*listenerv3.Filter{httpConnectionManager(hcmOptions{
+				statPrefix: statPrefix,
+				routes:     inboundRouteConfig(cluster),
+				filters:    filters(),
+			})},
+		}
+	}
+	netFilters, _ := networkAuthzFilters(in)
+	return &listenerv3.FilterChain{
+		Name:    cluster,
+		Filters: append(netFilters, tcpProxy(statPrefix, cluster)),
+	}
+}
+
+func inboundRouteConfig(cluster string) *routev3.RouteConfiguration {
+	return &routev3.RouteConfiguration{
+		Name: cluster,
+		VirtualHosts: []*routev3.VirtualHost{{
+			Name:    "inbound|http",
+			Domains: []string{"*"},
+			Routes: []*routev3.Route{{
+				Name:  "default",
+				Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
+				Action: &routev3.Route_Route{Route: &routev3.RouteAction{
+					ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: cluster},
+					Timeout:          zeroDuration(),
+				}},
+			}},
+		}},
+	}
+}
+
+func mergeChainMatch(m *listenerv3.FilterChainMatch, port uint32) *listenerv3.FilterChainMatch {
+	if m == nil {
+		m = &listenerv3.FilterChainMatch{}
+	}
+	m.DestinationPort = uint32Value(port)
+	return m
+}
+
+func originalDstFilter() *listenerv3.ListenerFilter {
+	return &listenerv3.ListenerFilter{
+		Name:       "envoy.filters.listener.original_dst",
+		ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(&originaldstv3.OriginalDst{})},
+	}
+}
