@@ -52,7 +52,7 @@ func gatewayResources(in Inputs) (Resources, []model.Problem) {
 	}
 	cs, eds, ps := clusters.build(in)
 	r.Clusters, r.Endpoints = cs, eds
-	r.KeySources = keySourcesFor(in)
+	r.KeySources = jwtKeySources(in)
 	return r, append(problems, ps...)
 }
 

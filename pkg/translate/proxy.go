@@ -45,17 +45,3 @@ type named interface{ GetName() string }
 func sortNamed[T named](xs []T) {
 	slices.SortStableFunc(xs, func(a, b T) int { return cmp.Compare(a.GetName(), b.GetName()) })
 }
-
-// keySourcesFor lists the JWKS sources whose keys this proxy's configuration inlines: every
-// jwksUri (or discovered issuer) of the RequestAuthentications that select it.
-func keySourcesFor(in Inputs) []string {
-	var out []string
-	for _, ra := range model.PoliciesFor(in.Store.RequestAuthentications, in.Proxy, in.Store.Mesh) {
-		for _, rule := range ra.Spec.GetJwtRules() {
-			if rule.GetJwks() == "" {
-				out = append(out, model.JWKSSource(rule.GetJwksUri(), rule.GetIssuer()))
-			}
-		}
-	}
-	return out
-}

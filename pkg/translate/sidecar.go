@@ -37,7 +37,7 @@ func sidecarResources(in Inputs) (Resources, []model.Problem) {
 	r.Routes = outbound.Routes
 	r.Clusters = append(inbound.Clusters, outbound.Clusters...)
 	r.Endpoints = outbound.Endpoints
-	r.KeySources = keySourcesFor(in)
+	r.KeySources = jwtKeySources(in)
 	return r, problems
 }
 

@@ -1,0 +1,31 @@
+# Every target works on a fresh machine with only Go installed.
+GO ?= go
+STATICCHECK_VERSION ?= v0.8.2
+
+.PHONY: test build lint golden bench run
+
+## test: every test, with the race detector (what CI runs)
+test:
+	$(GO) test -race -count=1 ./...
+
+## build: the controlplane binary in bin/
+build:
+	$(GO) build -o bin/controlplane ./cmd/controlplane
+
+## lint: formatting, go vet and staticcheck
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+## golden: rewrite the translation golden files (review the diff before committing)
+golden:
+	$(GO) test ./pkg/translate -run TestGolden -update
+
+## bench: the Go benchmarks
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+
+## run: serve the bundled gateway example
+run:
+	$(GO) run ./cmd/controlplane serve --config examples/gateway

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"github.com/spf13/pflag"
+
+	"github.com/plainenvoy/controlplane/pkg/model"
+)
+
+// meshFlags are the mesh-wide settings every command that reads policy needs.
+type meshFlags struct {
+	configDir          string
+	rootNamespace      string
+	trustDomain        string
+	trustDomainAliases []string
+}
+
+func (f *meshFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.configDir, "config", "", "directory of Istio YAML files to read (recursive)")
+	fs.StringVar(&f.rootNamespace, "root-namespace", model.DefaultRootNamespace,
+		"namespace whose selector-less policies apply mesh-wide (Istio MeshConfig rootNamespace)")
+	fs.StringVar(&f.trustDomain, "trust-domain", model.DefaultTrustDomain,
+		"SPIFFE trust domain of workload identities (Istio MeshConfig trustDomain)")
+	fs.StringSliceVar(&f.trustDomainAliases, "trust-domain-alias", nil,
+		"other trust domains treated as this one in principals (repeatable; MeshConfig trustDomainAliases)")
+}
+
+func (f *meshFlags) mesh() model.Mesh {
+	return model.Mesh{
+		RootNamespace: f.rootNamespace, TrustDomain: f.trustDomain, TrustDomainAliases: f.trustDomainAliases,
+	}.WithDefaults()
+}
