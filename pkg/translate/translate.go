@@ -21,10 +21,13 @@ type Inputs struct {
 	ExtAuthz []ExtAuthzProvider
 }
 
-// ExtAuthzProvider is a CUSTOM action provider (MeshConfig extensionProviders' field names).
-// Filled in by the authorization work; declared here so Inputs is stable.
+// ExtAuthzProvider is a CUSTOM action provider, with MeshConfig extensionProviders' field
+// names so a provider block can be copied from an Istio MeshConfig (SEMANTICS.md §4.8). Exactly
+// one of EnvoyExtAuthzHTTP and EnvoyExtAuthzGRPC is set.
 type ExtAuthzProvider struct {
-	Name string
+	Name              string                `json:"name"`
+	EnvoyExtAuthzHTTP *ExtAuthzHTTPProvider `json:"envoyExtAuthzHttp,omitempty"`
+	EnvoyExtAuthzGRPC *ExtAuthzGRPCProvider `json:"envoyExtAuthzGrpc,omitempty"`
 }
 
 // Resources is one proxy group's Envoy configuration, each list sorted by resource name.
