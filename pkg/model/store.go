@@ -13,9 +13,9 @@ const (
 
 // Mesh holds the mesh-wide settings that Istio keeps in MeshConfig.
 type Mesh struct {
-	RootNamespace      string
-	TrustDomain        string
-	TrustDomainAliases []string
+	RootNamespace      string   `json:"rootNamespace,omitempty"`
+	TrustDomain        string   `json:"trustDomain,omitempty"`
+	TrustDomainAliases []string `json:"trustDomainAliases,omitempty"`
 }
 
 // WithDefaults fills empty fields with Istio's defaults.

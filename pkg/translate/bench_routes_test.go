@@ -101,4 +101,3 @@ func benchService(i int) *model.ServiceEntry {
 		},
 	}
 }
-

@@ -71,3 +71,31 @@ func routerFilters(Inputs) ([]*hcmv3.HttpFilter, []model.Problem) {
 func networkAuthzFilters(in Inputs) ([]*listenerv3.Filter, []model.Problem) {
 	return rbacNetworkFilters(in)
 }
+
+// policyFilters builds a proxy's policy-enforcing filters once, the first time a chain needs
+// them, and shares them between all its chains; the problems found are reported once.
+type policyFilters struct {
+	http    func() []*hcmv3.HttpFilter
+	network func() []*listenerv3.Filter
+}
+
+func newPolicyFilters(in Inputs, problems *[]model.Problem) policyFilters {
+	return policyFilters{
+		http:    once(func() ([]*hcmv3.HttpFilter, []model.Problem) { return httpFilters(in) }, problems),
+		network: once(func() ([]*listenerv3.Filter, []model.Problem) { return networkAuthzFilters(in) }, problems),
+	}
+}
+
+func once[T any](build func() ([]T, []model.Problem), problems *[]model.Problem) func() []T {
+	var built []T
+	done := false
+	return func() []T {
+		if !done {
+			var ps []model.Problem
+			built, ps = build()
+			*problems = append(*problems, ps...)
+			done = true
+		}
+		return built
+	}
+}

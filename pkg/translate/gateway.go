@@ -6,7 +6,6 @@ import (
 
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
 
 	"github.com/plainenvoy/controlplane/pkg/model"
@@ -32,7 +31,7 @@ func gatewayResources(in Inputs) (Resources, []model.Problem) {
 	clusters := newClusterSet()
 	byPort, ps := gatewayServersByPort(in)
 	problems = append(problems, ps...)
-	var filters = lazyHTTPFilters(in, &problems)
+	filters := newPolicyFilters(in, &problems)
 	for _, port := range slicesSortedKeys32(byPort) {
 		servers := byPort[port]
 		rc := routeContext{in: in, reg: reg, clusters: clusters, port: port}
@@ -45,10 +44,15 @@ func gatewayResources(in Inputs) (Resources, []model.Problem) {
 			FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{httpConnectionManager(hcmOptions{
 				statPrefix: "outbound_" + listenerName("0.0.0.0", port),
 				rdsName:    routes.GetName(),
-				filters:    filters(),
+				filters:    filters.http(),
 				edge:       true,
 			})}}},
 		})
+	}
+	keys, ps := extAuthzClusterKeys(in, reg)
+	problems = append(problems, ps...)
+	for _, k := range keys {
+		clusters.add(k)
 	}
 	cs, eds, ps := clusters.build(in)
 	r.Clusters, r.Endpoints = cs, eds
@@ -177,19 +181,4 @@ func vhostDomains(h string) []string {
 		return []string{h}
 	}
 	return []string{h, h + ":*"}
-}
-
-// lazyHTTPFilters builds the policy filters once per proxy, the first time a chain needs them.
-func lazyHTTPFilters(in Inputs, problems *[]model.Problem) func() []*hcmv3.HttpFilter {
-	var built []*hcmv3.HttpFilter
-	done := false
-	return func() []*hcmv3.HttpFilter {
-		if !done {
-			var ps []model.Problem
-			built, ps = httpFilters(in)
-			*problems = append(*problems, ps...)
-			done = true
-		}
-		return built
-	}
 }

@@ -2,11 +2,11 @@ package translate
 
 import (
 	"fmt"
+	"slices"
 
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	originaldstv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/original_dst/v3"
-	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 
 	"github.com/plainenvoy/controlplane/pkg/model"
 )
@@ -30,7 +30,7 @@ func sidecarResources(in Inputs) (Resources, []model.Problem) {
 
 	inbound, ps := inboundResources(in, ports)
 	problems = append(problems, ps...)
-	outbound, ps := outboundResources(in, reg)
+	outbound, ps := outboundResources(in, reg, newClusterSet())
 	problems = append(problems, ps...)
 
 	r.Listeners = append(inbound.Listeners, outbound.Listeners...)
@@ -91,7 +91,7 @@ func selfEndpoint(in Inputs, svc *service) endpoint {
 func inboundResources(in Inputs, ports []inboundPort) (Resources, []model.Problem) {
 	var r Resources
 	var problems []model.Problem
-	filters := lazyHTTPFilters(in, &problems)
+	filters := newPolicyFilters(in, &problems)
 	var chains []*listenerv3.FilterChain
 	for _, p := range ports {
 		r.Clusters = append(r.Clusters, inboundCluster(p.target, p.protocol))
@@ -125,13 +125,13 @@ func inboundResources(in Inputs, ports []inboundPort) (Resources, []model.Proble
 // inboundChains builds the filter chains for one workload port. The PeerAuthentication mode
 // of the port decides how many chains and which carry TLS.
 // TODO(#8): STRICT / PERMISSIVE chains with DownstreamTlsContext; plaintext until then.
-func inboundChains(in Inputs, p inboundPort, filters func() []*hcmv3.HttpFilter) ([]*listenerv3.FilterChain, []model.Problem) {
+func inboundChains(in Inputs, p inboundPort, filters policyFilters) ([]*listenerv3.FilterChain, []model.Problem) {
 	return []*listenerv3.FilterChain{plaintextInboundChain(in, p, filters)}, nil
 }
 
 // plaintextInboundChain terminates HTTP with the policy filters, or proxies TCP behind the
 // network authorization filters.
-func plaintextInboundChain(in Inputs, p inboundPort, filters func() []*hcmv3.HttpFilter) *listenerv3.FilterChain {
+func plaintextInboundChain(in Inputs, p inboundPort, filters policyFilters) *listenerv3.FilterChain {
 	cluster := inboundClusterName(p.target)
 	statPrefix := fmt.Sprintf("inbound_0.0.0.0_%d", p.target)
 	if p.protocol.isHTTP() {
@@ -140,14 +140,13 @@ func plaintextInboundChain(in Inputs, p inboundPort, filters func() []*hcmv3.Htt
 			Filters: []*listenerv3.Filter{httpConnectionManager(hcmOptions{
 				statPrefix: statPrefix,
 				routes:     inboundRouteConfig(cluster),
-				filters:    filters(),
+				filters:    filters.http(),
 			})},
 		}
 	}
-	netFilters, _ := networkAuthzFilters(in)
 	return &listenerv3.FilterChain{
 		Name:    cluster,
-		Filters: append(netFilters, tcpProxy(statPrefix, cluster)),
+		Filters: append(slices.Clone(filters.network()), tcpProxy(statPrefix, cluster)),
 	}
 }
 

@@ -25,10 +25,15 @@ type servicePort struct {
 // outboundResources builds what the sidecar needs to call the services visible from its
 // namespace: a cluster per service port (and DestinationRule subset), a route configuration
 // per HTTP port, and the listeners interception delivers the traffic to.
-func outboundResources(in Inputs, reg *registry) (Resources, []model.Problem) {
+func outboundResources(in Inputs, reg *registry, clusters *clusterSet) (Resources, []model.Problem) {
 	var r Resources
 	var problems []model.Problem
-	clusters := newClusterSet()
+	// CUSTOM providers called from this proxy's inbound chains need their clusters too.
+	keys, ps := extAuthzClusterKeys(in, reg)
+	problems = append(problems, ps...)
+	for _, k := range keys {
+		clusters.add(k)
+	}
 	byPort := map[uint32][]servicePort{}
 	for _, svc := range reg.all {
 		if !svc.visibleFrom(in.Proxy.Namespace) {
