@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	securityv1beta1 "istio.io/api/security/v1beta1"
@@ -89,8 +90,12 @@ func validateJWTRule(ps *problems, field string, r *securityv1beta1.JWTRule) {
 		validateInlineJWKS(ps, field+".jwks", r.GetJwks())
 	}
 	for i, h := range r.GetFromHeaders() {
-		if h.GetName() == "" {
+		switch {
+		case h.GetName() == "":
 			ps.errorf(fieldPath(field+".fromHeaders", i, "name"), "location header name must be non-empty string")
+		case !isHTTPToken(h.GetName()):
+			// Envoy's JwtHeader.name must be an HTTP header name; Envoy would NACK the listener.
+			ps.errorf(fieldPath(field+".fromHeaders", i, "name"), "%q is not a valid HTTP header name (RFC 9110 token)", h.GetName())
 		}
 	}
 	for i, q := range r.GetFromParams() {
@@ -195,4 +200,20 @@ func isHeaderToken(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// isHTTPToken reports whether s is an RFC 9110 token, the syntax of a header field name.
+func isHTTPToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.ContainsRune("!#$%&'*+-.^_`|~", c):
+		default:
+			return false
+		}
+	}
+	return true
 }
