@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: test build lint golden bench run
+.PHONY: test build lint golden bench bench-push run
 
 ## test: every test, with the race detector (what CI runs)
 test:
@@ -25,6 +25,11 @@ golden:
 ## bench: the Go benchmarks
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+
+## bench-push: push latency (edit -> every client ACKed) and server RSS, 1,000 then 10,000 ADS clients
+bench-push:
+	$(GO) test -tags bench -run TestPushLoad -count=1 -timeout 20m -v ./test/e2e -clients 1000 -groups 10
+	$(GO) test -tags bench -run TestPushLoad -count=1 -timeout 20m -v ./test/e2e -clients 10000 -groups 100 -rounds 3
 
 ## run: serve the bundled gateway example
 run:

@@ -33,6 +33,8 @@ serves it over ADS to every connected Envoy.`,
 	}
 	root.AddCommand(
 		newServeCommand(),
+		newStatusCommand(),
+		newConfigCommand(),
 		newTranslateCommand(),
 		newValidateCommand(),
 		newVersionCommand(),

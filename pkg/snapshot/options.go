@@ -1,0 +1,46 @@
+package snapshot
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/plainenvoy/controlplane/pkg/model"
+	"github.com/plainenvoy/controlplane/pkg/translate"
+)
+
+// TranslateFunc builds one group's configuration; translate.Proxy in production.
+type TranslateFunc func(translate.Inputs) (translate.Resources, []model.Problem)
+
+// Options configure a Server. Zero values are the documented defaults.
+type Options struct {
+	Log        *slog.Logger          // default: discard
+	Registerer prometheus.Registerer // metrics are not registered when nil
+	// Translate builds a group's resources. Default translate.Proxy; tests pass hand-made
+	// resources.
+	Translate TranslateFunc
+	// ExtAuthz is handed to every translation (the CUSTOM providers of the control plane's config).
+	ExtAuthz []translate.ExtAuthzProvider
+	// Debounce is how long the rebuild loop waits after a change for more changes, so a burst
+	// gives one rebuild per affected group. Default 5ms.
+	Debounce time.Duration
+	// IdleTimeout is how long a group with no connected proxy stays in memory. Default 5m.
+	IdleTimeout time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Translate == nil {
+		o.Translate = translate.Proxy
+	}
+	if o.Debounce <= 0 {
+		o.Debounce = 5 * time.Millisecond
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 5 * time.Minute
+	}
+	return o
+}

@@ -1,0 +1,194 @@
+//go:build bench
+
+package e2e
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	benchClients = flag.Int("clients", 1000, "concurrent ADS clients")
+	benchGroups  = flag.Int("groups", 10, "proxy groups (namespaces) the clients are spread over")
+	benchRounds  = flag.Int("rounds", 5, "policy edits measured")
+	benchDelta   = flag.Bool("delta", false, "clients use incremental xDS")
+)
+
+// loadClient is one simulated Envoy: it ACKs every response and records when it ACKed each
+// listener version.
+type loadClient struct {
+	*Client
+	mu    sync.Mutex
+	acked map[string]time.Time // listener version → when ACKed
+}
+
+func (c *loadClient) loop() {
+	for {
+		r, err := c.Next(time.Hour)
+		if err != nil {
+			return
+		}
+		if err := c.ACK(r); err != nil {
+			return
+		}
+		if r.TypeURL == lds {
+			c.mu.Lock()
+			c.acked[r.Version] = time.Now()
+			c.mu.Unlock()
+		}
+	}
+}
+
+// latest returns the number of listener versions ACKed and the time of the newest one.
+func (c *loadClient) count() (int, time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var last time.Time
+	for _, at := range c.acked {
+		if at.After(last) {
+			last = at
+		}
+	}
+	return len(c.acked), last
+}
+
+// TestPushLoad is the push benchmark: the real binary, -clients ADS clients on loopback in
+// -groups groups; each round edits the root-namespace AuthorizationPolicy (which affects every
+// group) and measures, per client, the time from the file write until the client has received
+// and ACKed the new listeners. The time includes the file watcher's debounce (1ms here) and the
+// rebuild debounce (5ms). It reports p50/p99/max per round and the server's RSS per proxy.
+func TestPushLoad(t *testing.T) {
+	raiseFileLimit(t)
+	dir := t.TempDir()
+	writeMesh(t, dir, *benchGroups)
+	p := startBinary(t, dir, "127.0.0.1:0", "--file-debounce", "1ms")
+	rssBefore := rss(t, p.cmd.Process.Pid)
+
+	start := time.Now()
+	clients := make([]*loadClient, *benchClients)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for i := range clients {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			node := gatewayNode(fmt.Sprintf("gw-%d", i), fmt.Sprintf("ns-%d", i%*benchGroups))
+			c, err := Dial(context.Background(), p.ADSAddr, node, *benchDelta)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			c.SkipDecode = true
+			lc := &loadClient{Client: c, acked: map[string]time.Time{}}
+			for _, typ := range typeOrder {
+				if err := c.Subscribe(typ, nil, "", nil); err != nil {
+					t.Error(err)
+				}
+			}
+			clients[i] = lc
+			go lc.loop()
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	defer func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	}()
+	waitAll(t, clients, 1)
+	t.Logf("%d clients in %d groups connected and synced in %v", len(clients), *benchGroups, time.Since(start).Round(time.Millisecond))
+	rssAfter := rss(t, p.cmd.Process.Pid)
+	t.Logf("server RSS: %.1f MiB idle, %.1f MiB with %d proxies: %.1f KiB per proxy",
+		float64(rssBefore)/1024, float64(rssAfter)/1024, len(clients), float64(rssAfter-rssBefore)/float64(len(clients)))
+
+	var all []time.Duration
+	for round := 1; round <= *benchRounds; round++ {
+		edit := time.Now()
+		writePolicy(t, dir, "istio-system", "root-deny", "/admin", "/edit-"+strconv.Itoa(round))
+		waitAll(t, clients, round+1)
+		lat := make([]time.Duration, len(clients))
+		for i, c := range clients {
+			_, at := c.count()
+			lat[i] = at.Sub(edit)
+		}
+		all = append(all, lat...)
+		t.Logf("round %d: %s", round, percentiles(lat))
+	}
+	t.Logf("all rounds: %s", percentiles(all))
+	t.Logf("server RSS after the rounds: %.1f MiB", float64(rss(t, p.cmd.Process.Pid))/1024)
+}
+
+var typeOrder = []string{cds, "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment", lds,
+	"type.googleapis.com/envoy.config.route.v3.RouteConfiguration", "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret"}
+
+// waitAll waits until every client has ACKed n distinct listener versions.
+func waitAll(t *testing.T, clients []*loadClient, n int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		done := 0
+		for _, c := range clients {
+			if k, _ := c.count(); k >= n {
+				done++
+			}
+		}
+		if done == len(clients) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d clients have %d listener versions", done, len(clients), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func percentiles(d []time.Duration) string {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	at := func(q float64) time.Duration {
+		return s[min(len(s)-1, int(q*float64(len(s))))].Round(10 * time.Microsecond)
+	}
+	return fmt.Sprintf("n=%d p50=%v p90=%v p99=%v max=%v", len(s), at(0.5), at(0.9), at(0.99), s[len(s)-1].Round(10*time.Microsecond))
+}
+
+// rss reads a process's resident set size in KiB.
+func rss(t *testing.T, pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}
+
+// raiseFileLimit lifts the soft open-file limit to the hard one: each client holds a socket.
+func raiseFileLimit(t *testing.T) {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		t.Fatal(err)
+	}
+	l.Cur = l.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		t.Fatal(err)
+	}
+}
