@@ -12,6 +12,7 @@ type meshFlags struct {
 	rootNamespace      string
 	trustDomain        string
 	trustDomainAliases []string
+	meshConfigFile     string
 }
 
 func (f *meshFlags) register(fs *pflag.FlagSet) {
@@ -22,6 +23,8 @@ func (f *meshFlags) register(fs *pflag.FlagSet) {
 		"SPIFFE trust domain of workload identities (Istio MeshConfig trustDomain)")
 	fs.StringSliceVar(&f.trustDomainAliases, "trust-domain-alias", nil,
 		"other trust domains treated as this one in principals (repeatable; MeshConfig trustDomainAliases)")
+	fs.StringVar(&f.meshConfigFile, "mesh-config", "",
+		"YAML file with MeshConfig-style extensionProviders (envoyExtAuthzHttp/envoyExtAuthzGrpc) for CUSTOM authorization")
 }
 
 func (f *meshFlags) mesh() model.Mesh {

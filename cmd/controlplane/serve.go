@@ -39,6 +39,7 @@ type serveFlags struct {
 	fileDebounce    time.Duration
 	idleTimeout     time.Duration
 	grpc            snapshot.ServeOptions
+	jwks            jwksFlags
 }
 
 func newServeCommand() *cobra.Command {
@@ -57,6 +58,7 @@ monitoring address. SIGTERM stops accepting, ends the streams and exits.`,
 	}
 	fs := cmd.Flags()
 	f.mesh.register(fs)
+	f.jwks.register(fs)
 	fs.StringVar(&f.adsAddr, "ads-addr", "127.0.0.1:18000", "address of the ADS gRPC server")
 	fs.StringVar(&f.monitoringAddr, "monitoring-addr", "127.0.0.1:15014", "address of /metrics, /healthz, /readyz and /debug/")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate of the ADS server (enables TLS, with --tls-key)")
@@ -97,11 +99,15 @@ func runServe(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv, err := snapshot.New(snapshot.Options{Log: log, Registerer: reg, Debounce: f.debounce, IdleTimeout: f.idleTimeout})
+	providers, err := readMeshConfig(f.mesh.meshConfigFile)
 	if err != nil {
 		return err
 	}
-	keys, err := jwks.NewManager(jwks.Options{Log: log, Registerer: reg})
+	srv, err := snapshot.New(snapshot.Options{Log: log, Registerer: reg, Debounce: f.debounce, IdleTimeout: f.idleTimeout, ExtAuthz: providers})
+	if err != nil {
+		return err
+	}
+	keys, err := f.jwks.manager(log, reg)
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,10 @@ verifies nothing (exactly what a proxy is served before the first successful fet
 				return fmt.Errorf("both --config and --node are required")
 			}
 			proxy, nodeErr := readNode(nodeFile)
+			providers, err := readMeshConfig(mf.meshConfigFile)
+			if err != nil {
+				return err
+			}
 			src, err := file.New(file.Options{Dir: mf.configDir, Mesh: mf.mesh()})
 			if err != nil {
 				return err
@@ -43,7 +47,7 @@ verifies nothing (exactly what a proxy is served before the first successful fet
 			if nodeErr != nil {
 				problems = append(problems, model.Problem{Origin: model.Origin{File: nodeFile}, Reason: nodeErr.Error()})
 			}
-			res, tp := translate.Proxy(translate.Inputs{Store: store, Proxy: proxy})
+			res, tp := translate.Proxy(translate.Inputs{Store: store, Proxy: proxy, ExtAuthz: providers})
 			problems = model.SortProblems(append(problems, tp...))
 			var out []byte
 			switch output {

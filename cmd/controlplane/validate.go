@@ -33,6 +33,10 @@ and exits 1 if any problem is an error (with --strict, also if any is a warning)
 			if mf.configDir == "" {
 				return fmt.Errorf("--config is required")
 			}
+			providers, err := readMeshConfig(mf.meshConfigFile)
+			if err != nil {
+				return err
+			}
 			src, err := file.New(file.Options{Dir: mf.configDir, Mesh: mf.mesh()})
 			if err != nil {
 				return err
@@ -41,7 +45,7 @@ and exits 1 if any problem is an error (with --strict, also if any is a warning)
 			if err != nil {
 				return err
 			}
-			problems = model.SortProblems(append(problems, translationProblems(store)...))
+			problems = model.SortProblems(append(problems, translationProblems(store, providers)...))
 			for _, p := range problems {
 				fmt.Fprintln(cmd.OutOrStdout(), p.String())
 			}
@@ -58,7 +62,7 @@ and exits 1 if any problem is an error (with --strict, also if any is a warning)
 
 // translationProblems translates the configuration for one representative proxy of every
 // gateway selector and every workload selector in the store, and collects the problems.
-func translationProblems(store *model.Store) []model.Problem {
+func translationProblems(store *model.Store, providers []translate.ExtAuthzProvider) []model.Problem {
 	proxies := map[string]model.Proxy{}
 	add := func(p model.Proxy) { proxies[p.GroupKey()] = p }
 	for _, gw := range store.Gateways {
@@ -72,7 +76,7 @@ func translationProblems(store *model.Store) []model.Problem {
 	}
 	var out []model.Problem
 	for _, k := range slices.Sorted(maps.Keys(proxies)) {
-		_, ps := translate.Proxy(translate.Inputs{Store: store, Proxy: proxies[k]})
+		_, ps := translate.Proxy(translate.Inputs{Store: store, Proxy: proxies[k], ExtAuthz: providers})
 		out = append(out, ps...)
 	}
 	return out
