@@ -38,6 +38,7 @@ serves it over ADS to every connected Envoy.`,
 		newTranslateCommand(),
 		newValidateCommand(),
 		newVersionCommand(),
+		newCACommand(),
 	)
 	return root
 }
