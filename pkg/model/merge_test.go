@@ -1,0 +1,38 @@
+package model
+
+import (
+	"testing"
+
+	securityv1beta1 "istio.io/api/security/v1beta1"
+)
+
+func TestMergeStores(t *testing.T) {
+	ap := func(ns, name string, origin Origin) *AuthorizationPolicy {
+		return &AuthorizationPolicy{Meta: Meta{Kind: KindAuthorizationPolicy, Namespace: ns, Name: name, Origin: origin},
+			Spec: &securityv1beta1.AuthorizationPolicy{}}
+	}
+	files := NewStore(Mesh{}, []Object{ap("foo", "a", Origin{File: "a.yaml", Line: 1}), ap("foo", "b", Origin{File: "a.yaml", Line: 5})})
+	kube := NewStore(Mesh{}, []Object{ap("foo", "b", Origin{Resource: "foo/b@7"}), ap("bar", "c", Origin{Resource: "bar/c@8"})})
+
+	got := MergeStores(Mesh{RootNamespace: "root"}, files, nil, kube)
+	if got.Mesh.RootNamespace != "root" || got.Mesh.TrustDomain != DefaultTrustDomain {
+		t.Errorf("mesh = %+v, want root namespace root with defaults", got.Mesh)
+	}
+	var keys []string
+	for _, p := range got.AuthorizationPolicies {
+		keys = append(keys, p.Key()+" "+p.Origin.String())
+	}
+	want := []string{"bar/c bar/c@8", "foo/a a.yaml:1", "foo/b a.yaml:5"}
+	if len(keys) != len(want) {
+		t.Fatalf("merged %v, want %v", keys, want)
+	}
+	for i := range want {
+		if keys[i] != want[i] {
+			t.Errorf("merged[%d] = %q, want %q", i, keys[i], want[i])
+		}
+	}
+	ps := MergeConflicts(files, kube)
+	if len(ps) != 1 || ps[0].String() != "foo/b@7: AuthorizationPolicy foo/b: metadata.name: warning: AuthorizationPolicy foo/b is also defined at a.yaml:5, which is used; this one is ignored" {
+		t.Errorf("conflicts = %v", ps)
+	}
+}
