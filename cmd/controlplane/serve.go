@@ -22,7 +22,6 @@ import (
 	"github.com/plainenvoy/controlplane/pkg/jwks"
 	"github.com/plainenvoy/controlplane/pkg/model"
 	"github.com/plainenvoy/controlplane/pkg/snapshot"
-	"github.com/plainenvoy/controlplane/pkg/sources/file"
 )
 
 // serveFlags are the flags of `controlplane serve`.
@@ -40,15 +39,18 @@ type serveFlags struct {
 	idleTimeout     time.Duration
 	grpc            snapshot.ServeOptions
 	jwks            jwksFlags
+	kube            kubeFlags
 }
 
 func newServeCommand() *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
-		Use:   "serve --config DIR",
+		Use:   "serve (--config DIR | --kubeconfig FILE | --in-cluster)",
 		Short: "Serve Envoy configuration over ADS",
-		Long: `serve watches the policy directory, translates it for every connected Envoy's group and
-serves the result over ADS (state-of-the-world and delta xDS). Prometheus metrics, health and
+		Long: `serve watches the policy, translates it for every connected Envoy's group and serves the
+result over ADS (state-of-the-world and delta xDS). Policy comes from a directory of YAML files
+(--config), from Kubernetes (--kubeconfig or --in-cluster), or from both: a file wins over a
+cluster object of the same kind, namespace and name. Prometheus metrics, health and
 debug endpoints (/metrics, /healthz, /readyz, /debug/proxies, /debug/config?node=ID) are on the
 monitoring address. SIGTERM stops accepting, ends the streams and exits.`,
 		Args: cobra.NoArgs,
@@ -59,6 +61,7 @@ monitoring address. SIGTERM stops accepting, ends the streams and exits.`,
 	fs := cmd.Flags()
 	f.mesh.register(fs)
 	f.jwks.register(fs)
+	f.kube.register(fs)
 	fs.StringVar(&f.adsAddr, "ads-addr", "127.0.0.1:18000", "address of the ADS gRPC server")
 	fs.StringVar(&f.monitoringAddr, "monitoring-addr", "127.0.0.1:15014", "address of /metrics, /healthz, /readyz and /debug/")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate of the ADS server (enables TLS, with --tls-key)")
@@ -80,9 +83,6 @@ monitoring address. SIGTERM stops accepting, ends the streams and exits.`,
 }
 
 func runServe(ctx context.Context, f serveFlags, stderr io.Writer) error {
-	if f.mesh.configDir == "" {
-		return errors.New("--config is required")
-	}
 	log, err := newLogger(stderr, f.logFormat, f.logLevel)
 	if err != nil {
 		return err
@@ -95,7 +95,7 @@ func runServe(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	src, err := file.New(file.Options{Dir: f.mesh.configDir, Mesh: f.mesh.mesh(), Debounce: f.fileDebounce, Log: log, Registerer: reg})
+	sources, err := newSources(f.mesh, f.kube, f.fileDebounce, log, reg)
 	if err != nil {
 		return err
 	}
@@ -121,19 +121,21 @@ func runServe(ctx context.Context, f serveFlags, stderr io.Writer) error {
 		return fmt.Errorf("listen for monitoring: %w", err)
 	}
 	log.Info("listening", "ads_addr", adsLis.Addr().String(), "monitoring_addr", monLis.Addr().String())
-	// The file source logs its problems itself.
-	publish := func(store *model.Store, _ []model.Problem) {
+	merged := newMerger(f.mesh.mesh(), len(sources), log, func(store *model.Store) {
 		keys.SetSources(ctx, jwksSources(store))
 		srv.SetStore(store)
+	})
+	runs := []func(context.Context) error{}
+	for i, src := range sources {
+		runs = append(runs, func(ctx context.Context) error { return src.Run(ctx, merged.publisher(i)) })
 	}
-	return runAll(ctx,
-		func(ctx context.Context) error { return src.Run(ctx, publish) },
+	return runAll(ctx, append(runs,
 		func(ctx context.Context) error { return srv.Run(ctx) },
 		func(ctx context.Context) error { return keys.Run(ctx) },
 		func(ctx context.Context) error { return forwardKeys(ctx, keys, srv) },
 		func(ctx context.Context) error { return srv.Serve(ctx, adsLis, f.grpc) },
 		func(ctx context.Context) error { return serveMonitoring(ctx, monLis, reg, srv.DebugHandler()) },
-	)
+	)...)
 }
 
 // forwardKeys hands every JWKS change to the snapshot server, which rebuilds the groups whose

@@ -21,6 +21,7 @@ import (
 // minutes and belongs to install.sh, run before `go test` (make test, .ci/run).
 var (
 	restConfig *rest.Config // nil when skipReason is set
+	kubeconfig string       // path of restConfig's kubeconfig, for the controlplane binary
 	skipReason string
 	apiServer  *server // to restart kube-apiserver (restart_test.go)
 )
@@ -62,7 +63,8 @@ func run(m *testing.M) int {
 		}
 	}
 	apiServer = &server{state: vars["K8S_TEST_STATE"]}
-	if restConfig, err = clientcmd.BuildConfigFromFlags("", vars["KUBECONFIG"]); err != nil {
+	kubeconfig = vars["KUBECONFIG"]
+	if restConfig, err = clientcmd.BuildConfigFromFlags("", kubeconfig); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
