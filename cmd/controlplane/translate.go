@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -47,7 +48,7 @@ verifies nothing (exactly what a proxy is served before the first successful fet
 			if nodeErr != nil {
 				problems = append(problems, model.Problem{Origin: model.Origin{File: nodeFile}, Reason: nodeErr.Error()})
 			}
-			res, tp := translate.Proxy(translate.Inputs{Store: store, Proxy: proxy, ExtAuthz: providers})
+			res, tp := translate.Proxy(translate.Inputs{Store: store, Proxy: proxy, ExtAuthz: providers, Now: time.Now()})
 			problems = model.SortProblems(append(problems, tp...))
 			var out []byte
 			switch output {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -76,7 +77,7 @@ func translationProblems(store *model.Store, providers []translate.ExtAuthzProvi
 	}
 	var out []model.Problem
 	for _, k := range slices.Sorted(maps.Keys(proxies)) {
-		_, ps := translate.Proxy(translate.Inputs{Store: store, Proxy: proxies[k], ExtAuthz: providers})
+		_, ps := translate.Proxy(translate.Inputs{Store: store, Proxy: proxies[k], ExtAuthz: providers, Now: time.Now()})
 		out = append(out, ps...)
 	}
 	return out

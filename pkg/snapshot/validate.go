@@ -3,6 +3,7 @@ package snapshot
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -28,7 +29,8 @@ type configError struct {
 func (e *configError) Error() string { return e.err.Error() }
 
 // check runs ValidateAll on every resource, then checks that every route, endpoint and secret
-// a listener or cluster references is in the same snapshot.
+// a listener or cluster references is in the same snapshot, except the secrets the control
+// plane deliberately leaves unanswered (see unansweredByDesign).
 func check(r translate.Resources, snap *cache.Snapshot) error {
 	for _, items := range byType(r) {
 		for _, res := range items {
@@ -49,7 +51,7 @@ func check(r translate.Resources, snap *cache.Snapshot) error {
 	for _, list := range [][]types.Resource{asResources(r.Listeners), asResources(r.Clusters)} {
 		for _, res := range list {
 			for _, name := range adsSecretRefs(res.ProtoReflect()) {
-				if !have[name] {
+				if !have[name] && !unansweredByDesign(name) {
 					return &configError{kind: "dangling_reference", err: fmt.Errorf(
 						"%T %s references secret %q, which is not in the snapshot", res, cache.GetResourceName(res), name)}
 				}
@@ -58,6 +60,22 @@ func check(r translate.Resources, snap *cache.Snapshot) error {
 	}
 	return nil
 }
+
+// unansweredByDesign reports whether a secret may be referenced without being in the group's
+// snapshot. Credentials ("kubernetes://N", "invalid://N", ...) that translation could not load
+// were reported there and are left unanswered so the chains referencing them fail their
+// handshakes instead of serving without TLS (SEMANTICS.md §7.3); the workload identity secrets
+// "default" and "ROOTCA" are not part of a group's translation at all: they are delivered per
+// proxy, only to proxies that proved their identity. Any other missing name is a bug.
+func unansweredByDesign(name string) bool {
+	return name == workloadCertSecret || name == workloadRootSecret || strings.Contains(name, "://")
+}
+
+// The SDS names of the workload certificate and trust bundle, as Istio names them.
+const (
+	workloadCertSecret = "default"
+	workloadRootSecret = "ROOTCA"
+)
 
 var sdsConfigName = (&tlsv3.SdsSecretConfig{}).ProtoReflect().Descriptor().FullName()
 

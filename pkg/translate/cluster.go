@@ -73,8 +73,9 @@ func outboundCluster(in Inputs, k clusterKey) (*clusterv3.Cluster, *endpointv3.C
 	if protocolOf(k.port) == protocolHTTP2 {
 		c.TypedExtensionProtocolOptions = http2Options()
 	}
-	cla := loadAssignment(name, k)
-	var problems []model.Problem
+	sec, problems := upstreamTransportSocket(in, k)
+	sec.apply(c, protocolOf(k.port) == protocolHTTP2)
+	cla := loadAssignment(name, k, sec)
 	switch k.svc.Resolution {
 	case networkingv1alpha3.ServiceEntry_DNS:
 		c.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS}
@@ -88,23 +89,14 @@ func outboundCluster(in Inputs, k clusterKey) (*clusterv3.Cluster, *endpointv3.C
 	default:
 		c.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS}
 		c.EdsClusterConfig = &clusterv3.Cluster_EdsClusterConfig{EdsConfig: adsConfigSource()}
-		ts, ps := upstreamTransportSocket(in, k)
-		c.TransportSocket, problems = ts, ps
 		return c, cla, problems
 	}
-	ts, ps := upstreamTransportSocket(in, k)
-	c.TransportSocket = ts
-	return c, nil, append(problems, ps...)
+	return c, nil, problems
 }
 
-// upstreamTransportSocket is where DestinationRule TLS and automatic mTLS plug in.
-// TODO(#8): DestinationRule trafficPolicy.tls and auto mTLS; plaintext until then.
-func upstreamTransportSocket(Inputs, clusterKey) (*corev3.TransportSocket, []model.Problem) {
-	return nil, nil
-}
-
-// loadAssignment lists the endpoints of a service port (of one subset), sorted by address.
-func loadAssignment(name string, k clusterKey) *endpointv3.ClusterLoadAssignment {
+// loadAssignment lists the endpoints of a service port (of one subset), sorted by address,
+// each tagged with its tlsMode when the cluster chooses TLS per endpoint (automatic mTLS).
+func loadAssignment(name string, k clusterKey, sec clusterTLS) *endpointv3.ClusterLoadAssignment {
 	var lbs []*endpointv3.LbEndpoint
 	for _, e := range k.svc.Endpoints {
 		if e.Address == "" || !model.SelectorMatches(k.labels, e.Labels) {
@@ -114,6 +106,7 @@ func loadAssignment(name string, k clusterKey) *endpointv3.ClusterLoadAssignment
 			HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
 				Address: socketAddress(e.Address, e.targetPort(k.port)),
 			}},
+			Metadata: sec.endpointMetadata(e),
 		}
 		if e.Weight > 0 {
 			lb.LoadBalancingWeight = wrapperspb.UInt32(e.Weight)

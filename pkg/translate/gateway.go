@@ -35,6 +35,15 @@ func gatewayResources(in Inputs) (Resources, []model.Problem) {
 	for _, port := range slicesSortedKeys32(byPort) {
 		servers := byPort[port]
 		rc := routeContext{in: in, reg: reg, clusters: clusters, port: port}
+		if servers[0].isTLS() {
+			l, routes, ps := gatewayTLSListener(rc, servers, filters)
+			problems = append(problems, ps...)
+			r.Routes = append(r.Routes, routes...)
+			if l != nil {
+				r.Listeners = append(r.Listeners, l)
+			}
+			continue
+		}
 		routes, ps := gatewayRouteConfig(rc, port, servers)
 		problems = append(problems, ps...)
 		r.Routes = append(r.Routes, routes)
@@ -57,13 +66,15 @@ func gatewayResources(in Inputs) (Resources, []model.Problem) {
 	cs, eds, ps := clusters.build(in)
 	r.Clusters, r.Endpoints = cs, eds
 	r.KeySources = jwtKeySources(in)
+	r.Secrets = credentialSecrets(in, r)
 	return r, append(problems, ps...)
 }
 
-// gatewayServersByPort collects the plain HTTP servers of the Gateways selecting the proxy.
-// TLS servers are reported and not served: serving them without TLS would be worse.
+// gatewayServersByPort collects the servers of the Gateways selecting the proxy by port. A
+// port serves either plain HTTP or TLS (SEMANTICS.md §7.1): servers of the other kind than the
+// port's oldest server are reported and skipped, as are servers of other protocols.
 func gatewayServersByPort(in Inputs) (map[uint32][]gatewayServer, []model.Problem) {
-	out := map[uint32][]gatewayServer{}
+	all := map[uint32][]gatewayServer{}
 	var problems []model.Problem
 	for _, gw := range in.Store.Gateways {
 		sel := gw.Spec.GetSelector()
@@ -73,16 +84,34 @@ func gatewayServersByPort(in Inputs) (map[uint32][]gatewayServer, []model.Proble
 		for i, s := range gw.Spec.GetServers() {
 			gs := gatewayServer{gw: gw, index: i, server: s}
 			switch strings.ToUpper(s.GetPort().GetProtocol()) {
-			case "HTTP", "HTTP2", "GRPC":
-				out[s.GetPort().GetNumber()] = append(out[s.GetPort().GetNumber()], gs)
+			case "HTTP", "HTTP2", "GRPC", "HTTPS", "TLS":
+				all[s.GetPort().GetNumber()] = append(all[s.GetPort().GetNumber()], gs)
 			default:
-				// TODO(#8): HTTPS/TLS servers (SIMPLE, MUTUAL, PASSTHROUGH) plug in here.
 				problems = append(problems, model.ProblemFor(&gw.Meta, model.SeverityError, gs.field()+".port.protocol",
-					"protocol %q is not served yet (only HTTP, HTTP2, GRPC); server skipped", s.GetPort().GetProtocol()))
+					"protocol %q is not served (only HTTP, HTTP2, GRPC, HTTPS, TLS); server skipped", s.GetPort().GetProtocol()))
 			}
 		}
 	}
+	out := map[uint32][]gatewayServer{}
+	for port, servers := range all {
+		first := oldestFirst(servers)[0]
+		for _, s := range servers {
+			if s.isTLS() == first.isTLS() {
+				out[port] = append(out[port], s)
+				continue
+			}
+			problems = append(problems, model.ProblemFor(&s.gw.Meta, model.SeverityError, s.field()+".port.protocol",
+				"port %d already serves %s for %s %s; one port cannot serve both plain HTTP and TLS; server skipped",
+				port, first.server.GetPort().GetProtocol(), first.ref(), first.field()))
+		}
+	}
 	return out, problems
+}
+
+// isTLS: HTTPS and TLS servers own the TLS of their port (terminated or passed through).
+func (s gatewayServer) isTLS() bool {
+	p := strings.ToUpper(s.server.GetPort().GetProtocol())
+	return p == "HTTPS" || p == "TLS"
 }
 
 // gatewayRouteConfig builds the route configuration of one gateway port: a virtual host per

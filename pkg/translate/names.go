@@ -16,6 +16,17 @@ import (
 //	virtualInbound / virtualOutbound  transparent-interception sidecar listeners (15006 / 15001)
 //	inbound_<port>                    explicit-mode sidecar inbound listener
 //	127.0.0.1_<port>                  explicit-mode sidecar outbound listener
+//	https.<port>.<server>.<gw>.<ns>   gateway HTTPS route configuration and filter chain (server
+//	                                  name, or its index when unnamed)
+//	inbound|<port>||[mtls|tls]        inbound filter chains: plaintext, mesh mTLS, TLS passthrough
+//	<ns>/<vs>/tls[i][/match[j]]       gateway PASSTHROUGH filter chain of a VirtualService tls route
+//	<ns>/<vs>/http[i][/<name>]        route of a VirtualService http route
+//	ns[<ns>]-policy[<name>]-rule[<i>] RBAC policy (see rbac_policy.go)
+//
+// SDS secret names (delivered over ADS): "default" (the workload certificate) and "ROOTCA" (the
+// mesh trust bundle) as Istio names them; "kubernetes://<name>" and "kubernetes://<name>-cacert"
+// for credentialName Secrets; "invalid://<ns>/<name>" for a credential that must never resolve
+// (SEMANTICS.md D7), so its connections fail closed.
 const (
 	passthroughCluster = "PassthroughCluster"
 	blackholeCluster   = "BlackHoleCluster"

@@ -38,6 +38,7 @@ func sidecarResources(in Inputs) (Resources, []model.Problem) {
 	r.Clusters = append(inbound.Clusters, outbound.Clusters...)
 	r.Endpoints = outbound.Endpoints
 	r.KeySources = jwtKeySources(in)
+	r.Secrets = credentialSecrets(in, r)
 	return r, problems
 }
 
@@ -90,19 +91,19 @@ func selfEndpoint(in Inputs, svc *service) endpoint {
 // have no chain, so such connections are refused rather than passed through unchecked.
 func inboundResources(in Inputs, ports []inboundPort) (Resources, []model.Problem) {
 	var r Resources
-	var problems []model.Problem
+	pa, problems := peerAuthnFor(in, in.Proxy.Namespace, in.Proxy.Labels)
 	filters := newPolicyFilters(in, &problems)
 	var chains []*listenerv3.FilterChain
 	for _, p := range ports {
 		r.Clusters = append(r.Clusters, inboundCluster(p.target, p.protocol))
-		cs, ps := inboundChains(in, p, filters)
-		problems = append(problems, ps...)
+		cs := inboundChains(in, p, pa.forPort(p.target), filters)
 		if in.Proxy.Interception == model.InterceptionExplicit {
 			lp := in.Proxy.InboundListenPort(p.target)
 			r.Listeners = append(r.Listeners, &listenerv3.Listener{
-				Name:         fmt.Sprintf("inbound_%d", lp),
-				Address:      socketAddress("0.0.0.0", lp),
-				FilterChains: cs,
+				Name:            fmt.Sprintf("inbound_%d", lp),
+				Address:         socketAddress("0.0.0.0", lp),
+				ListenerFilters: tlsInspectorIfNeeded(cs),
+				FilterChains:    cs,
 			})
 			continue
 		}
@@ -115,18 +116,56 @@ func inboundResources(in Inputs, ports []inboundPort) (Resources, []model.Proble
 		r.Listeners = append(r.Listeners, &listenerv3.Listener{
 			Name:            virtualInbound,
 			Address:         socketAddress("0.0.0.0", virtualInboundPort),
-			ListenerFilters: []*listenerv3.ListenerFilter{originalDstFilter()},
+			ListenerFilters: append([]*listenerv3.ListenerFilter{originalDstFilter()}, tlsInspectorIfNeeded(chains)...),
 			FilterChains:    chains,
 		})
 	}
 	return r, problems
 }
 
-// inboundChains builds the filter chains for one workload port. The PeerAuthentication mode
-// of the port decides how many chains and which carry TLS.
-// TODO(#8): STRICT / PERMISSIVE chains with DownstreamTlsContext; plaintext until then.
-func inboundChains(in Inputs, p inboundPort, filters policyFilters) ([]*listenerv3.FilterChain, []model.Problem) {
-	return []*listenerv3.FilterChain{plaintextInboundChain(in, p, filters)}, nil
+// inboundChains builds the filter chains for one workload port from its PeerAuthentication
+// mode (SEMANTICS.md §5.2). Chain names: "inbound|<port>||" plaintext, "inbound|<port>||mtls"
+// terminating mesh mTLS, "inbound|<port>||tls" passing a non-mesh client's TLS through. Every
+// chain carries the port's authorization filters, TLS or not: on a plaintext or passthrough
+// chain no peer identity is known, so identity rules cannot match there.
+func inboundChains(in Inputs, p inboundPort, mode mtlsMode, filters policyFilters) []*listenerv3.FilterChain {
+	plain := func() *listenerv3.FilterChain { return plaintextInboundChain(in, p, filters) }
+	mtls := func(alpn []string) *listenerv3.FilterChain {
+		c := plain()
+		c.Name += "mtls"
+		c.FilterChainMatch = &listenerv3.FilterChainMatch{TransportProtocol: "tls", ApplicationProtocols: alpn}
+		c.TransportSocket = tlsTransportSocket(meshServerTLS(in.Store.Mesh, p.protocol.isHTTP()))
+		return c
+	}
+	switch mode {
+	case mtlsDisable:
+		return []*listenerv3.FilterChain{plain()}
+	case mtlsStrict:
+		return []*listenerv3.FilterChain{mtls(nil)}
+	}
+	raw := plain()
+	raw.FilterChainMatch = &listenerv3.FilterChainMatch{TransportProtocol: "raw_buffer"}
+	if p.protocol.isHTTP() {
+		return []*listenerv3.FilterChain{mtls(meshALPN()), raw}
+	}
+	// A TLS client that offers no mesh ALPN is not a mesh peer: its bytes go to the
+	// application untouched, which may terminate that TLS itself.
+	passthrough := plain()
+	passthrough.Name += "tls"
+	passthrough.FilterChainMatch = &listenerv3.FilterChainMatch{TransportProtocol: "tls"}
+	return []*listenerv3.FilterChain{mtls(meshALPN()), passthrough, raw}
+}
+
+// tlsInspectorIfNeeded adds envoy.filters.listener.tls_inspector when a chain matches on what
+// only it can read: transport protocol, ALPN or SNI.
+func tlsInspectorIfNeeded(chains []*listenerv3.FilterChain) []*listenerv3.ListenerFilter {
+	for _, c := range chains {
+		m := c.GetFilterChainMatch()
+		if m.GetTransportProtocol() != "" || len(m.GetApplicationProtocols()) > 0 || len(m.GetServerNames()) > 0 {
+			return []*listenerv3.ListenerFilter{tlsInspectorFilter()}
+		}
+	}
+	return nil
 }
 
 // plaintextInboundChain terminates HTTP with the policy filters, or proxies TCP behind the

@@ -1,6 +1,8 @@
 package translate
 
 import (
+	"time"
+
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
@@ -17,6 +19,10 @@ type Inputs struct {
 	// Keys holds the fetched key sets by model.JWKSSource; a source missing here (or with empty
 	// JSON) has never been fetched and gets a key set that verifies nothing.
 	Keys map[string]model.KeySet
+	// Now is the time credentials are checked against (expired certificates are warned about);
+	// the zero time skips that check. It only ever changes problems, never resources, so
+	// versions stay a function of the configuration.
+	Now time.Time
 	// ExtAuthz lists the CUSTOM authorization providers from the control plane's own config.
 	ExtAuthz []ExtAuthzProvider
 }

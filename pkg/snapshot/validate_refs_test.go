@@ -1,0 +1,54 @@
+package snapshot
+
+import (
+	"strings"
+	"testing"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	cache "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/plainenvoy/controlplane/pkg/translate"
+)
+
+// TestSecretReferences: a listener may reference the workload secrets and unloadable
+// credentials without them being in the snapshot, but not any other missing secret.
+func TestSecretReferences(t *testing.T) {
+	for name, wantErr := range map[string]bool{
+		"default":                false,
+		"ROOTCA":                 false,
+		"kubernetes://gw-cert":   false,
+		"invalid://ns/dr-cred":   false,
+		"typo-in-translation":    true,
+		"kubernetes-cert-no-sch": true,
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := &tlsv3.DownstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{
+				TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{{Name: name, SdsConfig: &corev3.ConfigSource{
+					ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}},
+				}}},
+			}}
+			ts, err := anypb.New(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := &listenerv3.Listener{Name: "l", FilterChains: []*listenerv3.FilterChain{{
+				TransportSocket: &corev3.TransportSocket{Name: "envoy.transport_sockets.tls",
+					ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: ts}},
+			}}}
+			r := translate.Resources{Listeners: []*listenerv3.Listener{l}}
+			snap, err := cache.NewSnapshot("1", map[resourcev3.Type][]types.Resource{resourcev3.ListenerType: {l}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = check(r, snap)
+			if gotErr := err != nil && strings.Contains(err.Error(), "references secret"); gotErr != wantErr {
+				t.Fatalf("check: %v, want error %v", err, wantErr)
+			}
+		})
+	}
+}
