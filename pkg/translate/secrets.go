@@ -130,8 +130,10 @@ func checkKeyPair(cert, key []byte, now time.Time) (string, string) {
 // credentialCA builds the CA bundle secret for "<name>-cacert".
 func credentialCA(in Inputs, sdsName string) (*tlsv3.Secret, string) {
 	base := strings.TrimSuffix(sdsName, caSuffix)
-	s, reason := secretRef(in, base+caSuffix)
+	// The <name>-cacert Secret if it exists, else <name> itself (SEMANTICS.md §7.3).
+	s, _ := secretRef(in, base+caSuffix)
 	if s == nil {
+		var reason string
 		if s, reason = secretRef(in, base); s == nil {
 			return nil, reason
 		}

@@ -133,17 +133,6 @@ func startSource(t *testing.T, cfg *rest.Config, opts kube.Options) *running {
 	return r
 }
 
-// inNamespace keeps the objects of one namespace: tests share the API server.
-func inNamespace(s *model.Store, ns string) []model.Object {
-	var out []model.Object
-	for _, o := range s.Objects() {
-		if o.ObjectMeta().Namespace == ns {
-			out = append(out, o)
-		}
-	}
-	return out
-}
-
 func has(s *model.Store, kind model.Kind, ns, name string) bool {
 	for _, o := range s.Objects() {
 		if m := o.ObjectMeta(); m.Kind == kind && m.Namespace == ns && m.Name == name {

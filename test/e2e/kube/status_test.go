@@ -33,7 +33,7 @@ func TestStatusByLeaderOnly(t *testing.T) {
 	a, b := startSource(t, restConfig, opts("replica-a")), startSource(t, restConfig, opts("replica-b"))
 
 	createPolicy(t, ic, ns, "good", "10.0.0.0/8")
-	bad := createPolicy(t, ic, ns, "bad", "10.0.0.0/33")
+	createPolicy(t, ic, ns, "bad", "10.0.0.0/33")
 	for _, r := range []*running{a, b} {
 		r.col.waitFor(t, "both policies and the bad one's problem", func(s *model.Store, ps []model.Problem) bool {
 			return has(s, model.KindAuthorizationPolicy, ns, "good") && has(s, model.KindAuthorizationPolicy, ns, "bad") &&
@@ -67,7 +67,7 @@ func TestStatusByLeaderOnly(t *testing.T) {
 	sameTranslation(t, ns, a, b)
 
 	// Fixing the policy clears the status.
-	bad, err = ic.SecurityV1().AuthorizationPolicies(ns).Get(ctx, "bad", metav1.GetOptions{}) // status moved its resourceVersion
+	bad, err := ic.SecurityV1().AuthorizationPolicies(ns).Get(ctx, "bad", metav1.GetOptions{}) // status moved its resourceVersion
 	if err != nil {
 		t.Fatal(err)
 	}
