@@ -16,7 +16,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := newRootCommand().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "controlplane:", err)
+		if _, quiet := err.(exitError); !quiet { // an exitError's command has said everything
+			fmt.Fprintln(os.Stderr, "controlplane:", err)
+		}
 		os.Exit(exitCode(err))
 	}
 }
@@ -39,6 +41,7 @@ serves it over ADS to every connected Envoy.`,
 		newValidateCommand(),
 		newVersionCommand(),
 		newCACommand(),
+		newExplainCommand(),
 	)
 	return root
 }
