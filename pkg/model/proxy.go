@@ -43,6 +43,11 @@ type Proxy struct {
 	// IP is the workload address, informational: listeners match on ports, not on this address,
 	// so it is not part of the group key.
 	IP string
+	// IdentityProven is set by the serving layer, never by the node: the proxy proved on its ADS
+	// connection that it is Namespace/ServiceAccount (a client certificate with that SPIFFE ID).
+	// Only such proxies are sent their workload private key; it is part of the group key, so a
+	// proxy that merely claims an identity never shares a snapshot with one that proved it.
+	IdentityProven bool
 	// InboundPorts maps a workload (target) port to the port the sidecar listens on for it in
 	// explicit mode ("inbound_ports" metadata); empty means the same port number + 10000.
 	InboundPorts map[uint32]uint32
@@ -221,6 +226,7 @@ func (p Proxy) GroupKey() string {
 	field(p.Namespace)
 	field(p.ServiceAccount)
 	field(string(p.Interception))
+	field(strconv.FormatBool(p.IdentityProven))
 	for _, k := range slices.Sorted(maps.Keys(p.Labels)) {
 		field(k)
 		field(p.Labels[k])
