@@ -71,7 +71,7 @@ monitoring address. SIGTERM stops accepting, ends the streams and exits.`,
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&f.debounce, "debounce", 5*time.Millisecond, "wait after a change before rebuilding affected groups")
-	fs.DurationVar(&f.fileDebounce, "file-debounce", 100*time.Millisecond, "wait after a file event before reloading")
+	fs.DurationVar(&f.fileDebounce, "file-debounce", 10*time.Millisecond, "quiet time after a file event before reloading (editors write in bursts; bounded to 10x while events keep coming)")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 5*time.Minute, "drop a group with no connected proxy after this long")
 	fs.Uint32Var(&f.grpc.MaxConcurrentStreams, "max-concurrent-streams", 100_000, "gRPC streams per connection")
 	fs.IntVar(&f.grpc.MaxRecvMsgSize, "max-recv-msg-size", 4<<20, "largest gRPC message accepted, bytes")

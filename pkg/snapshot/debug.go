@@ -3,6 +3,7 @@ package snapshot
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/plainenvoy/controlplane/pkg/render"
 )
@@ -13,6 +14,7 @@ import (
 //	/readyz                  a store has been loaded (503 before)
 //	/debug/proxies           every connected proxy: group, versions sent and ACKed, last NACK
 //	/debug/config?node=ID    the configuration that proxy's group is served (secrets redacted)
+//	/debug/pprof/            Go profiles (the monitoring address is loopback by default)
 func (s *Server) DebugHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -29,6 +31,11 @@ func (s *Server) DebugHandler() http.Handler {
 		writeJSON(w, s.Status())
 	})
 	mux.HandleFunc("GET /debug/config", s.serveConfig)
+	// Push latency is measured on the running binary (make bench-push), so its profiles
+	// must be reachable there; pprof.Index serves every named profile under the prefix.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	return mux
 }
 

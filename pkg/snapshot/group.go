@@ -57,14 +57,30 @@ func (s *Server) detach(g *group, now time.Time) {
 }
 
 // buildGroup translates, checks and hashes g's configuration and, when its version differs
-// from the one served, sets it in the cache. A configuration that fails its checks is a
-// translation bug: it is logged and counted, and the last good snapshot keeps being served.
+// from the one served, publishes it.
 func (s *Server) buildGroup(ctx context.Context, g *group) {
 	g.buildMu.Lock()
 	defer g.buildMu.Unlock()
+	if p, ok := s.prepare(ctx, g); ok {
+		s.publish(ctx, p)
+	}
+}
+
+// pending is a group's new configuration, built but not yet served.
+type pending struct {
+	g        *group
+	res      translate.Resources
+	problems []model.Problem
+	b        built
+}
+
+// prepare translates, checks and hashes g's configuration; false means there is nothing new to
+// serve. A configuration that fails its checks is a translation bug: it is logged and counted,
+// and the last good snapshot keeps being served. The caller holds g.buildMu.
+func (s *Server) prepare(ctx context.Context, g *group) (pending, bool) {
 	store, keys := s.inputs()
 	if store == nil {
-		return
+		return pending{}, false
 	}
 	start := time.Now()
 	res, problems := s.opts.Translate(translate.Inputs{Store: store, Proxy: g.proxy, Keys: keys, ExtAuthz: s.opts.ExtAuthz})
@@ -73,7 +89,6 @@ func (s *Server) buildGroup(ctx context.Context, g *group) {
 		err = check(res, b.snap)
 	}
 	s.metrics.buildSeconds.Observe(time.Since(start).Seconds())
-	log := s.log.With("group", g.key)
 	if err != nil {
 		kind := "build"
 		var ce *configError
@@ -82,14 +97,14 @@ func (s *Server) buildGroup(ctx context.Context, g *group) {
 		}
 		s.metrics.configErrors.WithLabelValues(kind).Inc()
 		s.metrics.builds.WithLabelValues("failed").Inc()
-		log.ErrorContext(ctx, "built configuration not served, keeping the last good snapshot", "err", err)
+		s.log.ErrorContext(ctx, "built configuration not served, keeping the last good snapshot", "group", g.key, "err", err)
 		if s.servedVersion(g) != "" {
-			return
+			return pending{}, false
 		}
 		// Nothing served yet: an empty configuration fails closed (no listener, no traffic).
 		res, problems = translate.Resources{}, nil
 		if b, err = build(res); err != nil {
-			return
+			return pending{}, false
 		}
 	}
 	if b.version == s.servedVersion(g) {
@@ -97,23 +112,36 @@ func (s *Server) buildGroup(ctx context.Context, g *group) {
 		s.mu.Lock()
 		g.res, g.problems = res, problems
 		s.mu.Unlock()
-		return
+		return pending{}, false
 	}
+	return pending{g: g, res: res, problems: problems, b: b}, true
+}
+
+// publish serves prepared configurations to their groups' streams. The caller holds every
+// group's buildMu. Server.mu is taken once for all groups: every response and ACK of every
+// stream takes it too, and queueing for it once per group let a 100-group push trickle out
+// over a second.
+func (s *Server) publish(ctx context.Context, ps ...pending) {
+	now := time.Now()
+	live := ps[:0:0]
 	s.mu.Lock()
-	if s.groups[g.key] != g {
-		// Dropped as idle while building: setting it would leak a cache entry.
-		s.mu.Unlock()
-		return
+	for _, p := range ps {
+		g := p.g
+		if s.groups[g.key] != g {
+			continue // dropped as idle while building: setting it would leak a cache entry
+		}
+		g.res, g.problems, g.served, g.setAt = p.res, p.problems, p.b, now
+		live = append(live, p)
 	}
-	g.res, g.problems, g.served, g.setAt = res, problems, b, time.Now()
 	s.mu.Unlock()
-	if err := s.cache.SetSnapshot(ctx, g.key, b.snap); err != nil {
-		log.ErrorContext(ctx, "set snapshot", "err", err)
-		return
+	for _, p := range live {
+		s.xds.set(p.g.key, p.b.prepared)
 	}
-	s.metrics.builds.WithLabelValues("changed").Inc()
-	log.InfoContext(ctx, "snapshot set", "version", b.version, "problems", len(problems),
-		"listeners", len(res.Listeners), "clusters", len(res.Clusters))
+	for _, p := range live {
+		s.metrics.builds.WithLabelValues("changed").Inc()
+		s.log.InfoContext(ctx, "snapshot set", "group", p.g.key, "version", p.b.version, "problems", len(p.problems),
+			"listeners", len(p.res.Listeners), "clusters", len(p.res.Clusters))
+	}
 }
 
 func (s *Server) servedVersion(g *group) string {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	sotwv3 "github.com/envoyproxy/go-control-plane/pkg/server/sotw/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -74,7 +75,11 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener, opts ServeOptions)
 	// Streams end when streamCtx is cancelled; it outlives ctx only for the shutdown sequence.
 	streamCtx, endStreams := context.WithCancel(context.WithoutCancel(ctx))
 	defer endStreams()
-	xds := serverv3.NewServer(streamCtx, resumingCache{s.cache}, s.callbacks(streamCtx))
+	// Ordered ADS: each SotW stream reads its responses from one channel in the order the
+	// watcher queued them (clusters before listeners, as Envoy applies them), instead of a
+	// reflect.Select over one channel per type, which cost 7% of the server's CPU in a push.
+	xds := serverv3.NewServer(streamCtx, s.xds, s.callbacks(streamCtx),
+		sotwv3.WithLogger(gcpLogger{log: s.opts.Log.With("component", "xds-server")}), sotwv3.WithOrderedADS())
 	discoveryv3.RegisterAggregatedDiscoveryServiceServer(gs, xds)
 
 	errc := make(chan error, 1)

@@ -1,6 +1,10 @@
 package snapshot
 
 import (
+	"runtime"
+	"sync"
+	"weak"
+
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 
@@ -23,4 +27,43 @@ func (groupHash) ID(node *corev3.Node) string {
 
 func proxyFromNode(node *corev3.Node) (model.Proxy, error) {
 	return model.ProxyFromNode(node.GetId(), node.GetCluster(), node.GetMetadata().AsMap())
+}
+
+// nodeKeys remembers the group key of each node a stream presents. go-control-plane's servers
+// attach the stream's first node to every later request (the same pointer), and parsing its
+// metadata for each ACK was 8% of the server's CPU in a push. Entries are keyed by weak
+// pointer and removed when the node is collected, that is once its stream is gone.
+type nodeKeys struct {
+	mu sync.Mutex
+	m  map[weak.Pointer[corev3.Node]]string
+}
+
+func (k *nodeKeys) key(node *corev3.Node) string {
+	if node == nil {
+		return groupHash{}.ID(nil)
+	}
+	wp := weak.Make(node)
+	k.mu.Lock()
+	key, ok := k.m[wp]
+	k.mu.Unlock()
+	if ok {
+		return key
+	}
+	key = groupHash{}.ID(node)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.m[wp]; !ok {
+		if k.m == nil {
+			k.m = map[weak.Pointer[corev3.Node]]string{}
+		}
+		k.m[wp] = key
+		runtime.AddCleanup(node, k.forget, wp)
+	}
+	return key
+}
+
+func (k *nodeKeys) forget(wp weak.Pointer[corev3.Node]) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.m, wp)
 }

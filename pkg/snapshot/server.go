@@ -7,8 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
-
 	"github.com/plainenvoy/controlplane/pkg/model"
 )
 
@@ -19,7 +17,7 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	metrics *metrics
-	cache   cache.SnapshotCache
+	xds     *watcher
 	kick    chan struct{} // cap 1: some group is dirty
 	ready   atomic.Bool
 
@@ -43,7 +41,7 @@ func New(opts Options) (*Server, error) {
 		opts:    opts,
 		log:     log,
 		metrics: m,
-		cache:   cache.NewSnapshotCache(true, groupHash{}, gcpLogger{log: log.With("component", "xds-cache")}),
+		xds:     newWatcher(),
 		kick:    make(chan struct{}, 1),
 		groups:  map[string]*group{},
 		dirty:   map[string]bool{},

@@ -19,10 +19,12 @@ var typeURLs = []string{
 	resourcev3.RouteType, resourcev3.SecretType,
 }
 
-// built is one group's configuration ready to serve: the cache snapshot, with a content-hash
-// version per type, and the overall version (a hash of the per-type versions).
+// built is one group's configuration ready to serve: its resources marshalled once, with a
+// content-hash version per type, and the overall version (a hash of the per-type versions).
+// snap holds the same resources unmarshalled, for the consistency checks.
 type built struct {
 	snap     *cache.Snapshot
+	prepared prepared
 	version  string
 	versions map[string]string // type URL → version
 }
@@ -46,31 +48,38 @@ func asResources[T types.Resource](xs []T) []types.Resource {
 	return out
 }
 
-// build marshals every resource once, deterministically, and hashes the bytes into the
-// per-type versions. Equal content gives equal versions in every replica and after restarts
-// (of one build: deterministic marshalling is stable within a protobuf version), so an Envoy
-// that reconnects with what it has is sent nothing.
+// build marshals every resource once, deterministically, and keeps the bytes: they are hashed
+// into the versions and served as they are to every stream of the group (prepared). A
+// resource's version is the hash of its bytes; a type's version hashes its resources' names
+// and versions. Equal content gives equal versions in every replica and after restarts (of
+// one build: deterministic marshalling is stable within a protobuf version), so an Envoy that
+// reconnects with what it has is sent nothing.
 func build(r translate.Resources) (built, error) {
-	b := built{snap: &cache.Snapshot{}, versions: map[string]string{}}
+	b := built{snap: &cache.Snapshot{}, prepared: prepared{}, versions: map[string]string{}}
 	all := sha256.New()
 	marshal := proto.MarshalOptions{Deterministic: true}
 	lists := byType(r)
 	for _, typeURL := range typeURLs {
 		items := lists[typeURL]
 		h := sha256.New()
+		ts := &typeSnap{byName: make(map[string]int, len(items))}
 		for _, res := range items {
 			data, err := marshal.Marshal(res)
 			if err != nil {
 				return built{}, fmt.Errorf("marshal %s %s: %w", typeURL, cache.GetResourceName(res), err)
 			}
+			name := cache.GetResourceName(res)
+			sum := sha256.Sum256(data)
+			rv := hex.EncodeToString(sum[:8])
 			// Length prefixes keep the framing unambiguous.
-			fmt.Fprintf(h, "%d:%s;%d:", len(cache.GetResourceName(res)), cache.GetResourceName(res), len(data))
-			h.Write(data)
+			fmt.Fprintf(h, "%d:%s;%s;", len(name), name, rv)
+			ts.add(typeURL, name, rv, data)
 		}
-		v := hex.EncodeToString(h.Sum(nil))[:16]
-		b.versions[typeURL] = v
-		fmt.Fprintf(all, "%s=%s;", typeURL, v)
-		b.snap.Resources[cache.GetResponseType(typeURL)] = cache.NewResources(v, items)
+		ts.version = hex.EncodeToString(h.Sum(nil))[:16]
+		b.versions[typeURL] = ts.version
+		b.prepared[typeURL] = ts
+		fmt.Fprintf(all, "%s=%s;", typeURL, ts.version)
+		b.snap.Resources[cache.GetResponseType(typeURL)] = cache.NewResources(ts.version, items)
 	}
 	b.version = hex.EncodeToString(all.Sum(nil))[:16]
 	return b, nil

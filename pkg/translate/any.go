@@ -5,10 +5,13 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
-// mustAny packs a message. Packing a generated message cannot fail; a failure is a bug.
+// mustAny packs a message with deterministic marshalling: map fields (RBAC policies, JWT
+// providers) would otherwise be encoded in random order, and equal configurations would get
+// different content-hash versions, so restarts and replicas would push for nothing.
+// Packing a generated message cannot fail; a failure is a bug.
 func mustAny(m proto.Message) *anypb.Any {
-	a, err := anypb.New(m)
-	if err != nil {
+	a := &anypb.Any{}
+	if err := anypb.MarshalFrom(a, m, proto.MarshalOptions{Deterministic: true}); err != nil {
 		panic("translate: packing " + string(proto.MessageName(m)) + ": " + err.Error())
 	}
 	return a

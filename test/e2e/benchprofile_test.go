@@ -1,0 +1,94 @@
+//go:build bench
+
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+var benchProfileSeconds = flag.Int("serverprofile-seconds", 15,
+	"length of the server CPU profile; pick -rounds so that the rounds fill it")
+
+// startProfile starts a CPU profile of the server through its /debug/pprof/profile endpoint
+// when path is set. The endpoint profiles for a duration fixed up front, so the returned
+// function waits for the rest of it, then writes the profile to path.
+func startProfile(t *testing.T, monitoringAddr, path string) func() {
+	t.Helper()
+	if path == "" {
+		return func() {}
+	}
+	done := make(chan error, 1)
+	go func() {
+		url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", monitoringAddr, *benchProfileSeconds)
+		resp, err := http.Get(url)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			done <- fmt.Errorf("GET %s: %s", url, resp.Status)
+			return
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			done <- err
+			return
+		}
+		_, err = io.Copy(f, resp.Body)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		done <- err
+	}()
+	return func() {
+		if err := <-done; err != nil {
+			t.Errorf("server CPU profile: %v", err)
+			return
+		}
+		t.Logf("server CPU profile written to %s", path)
+	}
+}
+
+// phases reads the server's JSON log for the steps of one round after edit: when the file
+// source published the new store ("config loaded"), and when the first and the last group
+// snapshot were set. The rest of the latency is fan-out, sending and the clients' ACKs.
+func phases(log string, edit time.Time) string {
+	var loaded, first, last time.Time
+	sc := bufio.NewScanner(strings.NewReader(log))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var rec struct {
+			Time time.Time `json:"time"`
+			Msg  string    `json:"msg"`
+		}
+		if json.Unmarshal(sc.Bytes(), &rec) != nil || rec.Time.Before(edit) {
+			continue
+		}
+		switch {
+		case rec.Msg == "config loaded" && loaded.IsZero():
+			loaded = rec.Time
+		case rec.Msg == "snapshot set":
+			if first.IsZero() {
+				first = rec.Time
+			}
+			last = rec.Time
+		}
+	}
+	since := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.Sub(edit).Round(100 * time.Microsecond).String()
+	}
+	return fmt.Sprintf("loaded +%s, first snapshot +%s, last snapshot +%s", since(loaded), since(first), since(last))
+}
