@@ -29,8 +29,6 @@ type changes struct {
 	namespaces map[string]bool // security changes in these namespaces
 }
 
-func (c changes) empty() bool { return !c.all && len(c.namespaces) == 0 }
-
 // affects reports whether a group of proxies in namespace ns may see a different config.
 func (c changes) affects(ns, rootNamespace string) bool {
 	return c.all || c.namespaces[ns] || c.namespaces[rootNamespace]
