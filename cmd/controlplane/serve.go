@@ -40,6 +40,7 @@ type serveFlags struct {
 	grpc            snapshot.ServeOptions
 	jwks            jwksFlags
 	kube            kubeFlags
+	ca              serveCAFlags
 }
 
 func newServeCommand() *cobra.Command {
@@ -62,6 +63,7 @@ monitoring address. SIGTERM stops accepting, ends the streams and exits.`,
 	f.mesh.register(fs)
 	f.jwks.register(fs)
 	f.kube.register(fs)
+	f.ca.register(fs)
 	fs.StringVar(&f.adsAddr, "ads-addr", "127.0.0.1:18000", "address of the ADS gRPC server")
 	fs.StringVar(&f.monitoringAddr, "monitoring-addr", "127.0.0.1:15014", "address of /metrics, /healthz, /readyz and /debug/")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate of the ADS server (enables TLS, with --tls-key)")
@@ -90,11 +92,9 @@ func runServe(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	if f.grpc.TLS, err = serverTLS(f.tlsCert, f.tlsKey, f.tlsClientCA); err != nil {
 		return err
 	}
-	if f.grpc.TLS == nil && !f.plaintextRemote && !loopback(f.adsAddr) {
-		return fmt.Errorf("--ads-addr %s is not a loopback address: configure --tls-cert/--tls-key, or pass --insecure-plaintext", f.adsAddr)
-	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var runs []func(context.Context) error
 	sources, err := newSources(f.mesh, f.kube, f.fileDebounce, log, reg)
 	if err != nil {
 		return err
@@ -103,9 +103,23 @@ func runServe(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv, err := snapshot.New(snapshot.Options{Log: log, Registerer: reg, Debounce: f.debounce, IdleTimeout: f.idleTimeout, ExtAuthz: providers})
+	authority, identity, caTLS, err := f.ca.setupCA(ctx, f.mesh.mesh(), log, reg)
 	if err != nil {
 		return err
+	}
+	if f.grpc.TLS == nil {
+		f.grpc.TLS = caTLS
+	}
+	if f.grpc.TLS == nil && !f.plaintextRemote && !loopback(f.adsAddr) {
+		return fmt.Errorf("--ads-addr %s is not a loopback address: configure --tls-cert/--tls-key (or the CA's --ads-server-name), or pass --insecure-plaintext", f.adsAddr)
+	}
+	srv, err := snapshot.New(snapshot.Options{Log: log, Registerer: reg, Debounce: f.debounce, IdleTimeout: f.idleTimeout,
+		ExtAuthz: providers, Identity: identity})
+	if err != nil {
+		return err
+	}
+	if authority != nil {
+		runs = append(runs, rotateLoop(authority, srv))
 	}
 	keys, err := f.jwks.manager(log, reg)
 	if err != nil {
@@ -125,7 +139,6 @@ func runServe(ctx context.Context, f serveFlags, stderr io.Writer) error {
 		keys.SetSources(ctx, jwksSources(store))
 		srv.SetStore(store)
 	})
-	runs := []func(context.Context) error{}
 	for i, src := range sources {
 		runs = append(runs, func(ctx context.Context) error { return src.Run(ctx, merged.publisher(i)) })
 	}

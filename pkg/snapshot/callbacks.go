@@ -23,13 +23,14 @@ import (
 // The functions capture ctx (the Serve context) because the library's callbacks carry none.
 func (s *Server) callbacks(ctx context.Context) serverv3.Callbacks {
 	return serverv3.CallbackFuncs{
-		StreamOpenFunc: func(_ context.Context, id int64, _ string) error {
-			s.openStream(streamKey{id: id}, time.Now())
+		StreamOpenFunc: func(streamCtx context.Context, id int64, _ string) error {
+			s.openStream(streamCtx, streamKey{id: id}, time.Now())
 			return nil
 		},
 		StreamClosedFunc: func(id int64, _ *corev3.Node) { s.closeStream(streamKey{id: id}, time.Now()) },
 		StreamRequestFunc: func(id int64, req *discoveryv3.DiscoveryRequest) error {
 			k := streamKey{id: id}
+			markProven(req.GetNode(), s.provenIdentity(k))
 			s.identify(ctx, k, req.GetNode())
 			if req.GetResponseNonce() == "" {
 				return nil
@@ -43,8 +44,8 @@ func (s *Server) callbacks(ctx context.Context) serverv3.Callbacks {
 		StreamResponseFunc: func(_ context.Context, id int64, _ *discoveryv3.DiscoveryRequest, resp *discoveryv3.DiscoveryResponse) {
 			s.sent(streamKey{id: id}, resp.GetTypeUrl(), resp.GetNonce(), resp.GetVersionInfo())
 		},
-		DeltaStreamOpenFunc: func(_ context.Context, id int64, _ string) error {
-			s.openStream(streamKey{delta: true, id: id}, time.Now())
+		DeltaStreamOpenFunc: func(streamCtx context.Context, id int64, _ string) error {
+			s.openStream(streamCtx, streamKey{delta: true, id: id}, time.Now())
 			return nil
 		},
 		DeltaStreamClosedFunc: func(id int64, _ *corev3.Node) {
@@ -52,6 +53,7 @@ func (s *Server) callbacks(ctx context.Context) serverv3.Callbacks {
 		},
 		StreamDeltaRequestFunc: func(id int64, req *discoveryv3.DeltaDiscoveryRequest) error {
 			k := streamKey{delta: true, id: id}
+			markProven(req.GetNode(), s.provenIdentity(k))
 			s.identify(ctx, k, req.GetNode())
 			if req.GetResponseNonce() != "" {
 				s.ack(ctx, k, req.GetTypeUrl(), req.GetResponseNonce(), nackMessage(req.GetErrorDetail() != nil, req.GetErrorDetail().GetMessage()), time.Now())

@@ -84,6 +84,10 @@ func (s *Server) prepare(ctx context.Context, g *group) (pending, bool) {
 	}
 	start := time.Now()
 	res, problems := s.opts.Translate(translate.Inputs{Store: store, Proxy: g.proxy, Keys: keys, ExtAuthz: s.opts.ExtAuthz})
+	var err error
+	if res.Secrets, err = s.withWorkloadSecrets(g.proxy, res.Secrets); err != nil {
+		s.log.ErrorContext(ctx, "workload certificate not issued; the proxy's mTLS chains fail closed", "group", g.key, "err", err)
+	}
 	b, err := build(res)
 	if err == nil {
 		err = check(res, b.snap)

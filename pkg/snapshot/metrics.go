@@ -17,6 +17,7 @@ type metrics struct {
 	builds       *prometheus.CounterVec // reason
 	configErrors *prometheus.CounterVec // kind
 	groups       prometheus.Gauge
+	unproven     prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -55,13 +56,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "controlplane_snapshot_groups",
 			Help: "Proxy groups held in memory.",
 		}),
+		unproven: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "controlplane_xds_unproven_streams_total",
+			Help: "ADS streams whose peer proved no identity (no verified client certificate): they get no workload key.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
 	var errs []error
 	for _, c := range []prometheus.Collector{m.connected, m.pushes, m.pushLatency, m.nacks,
-		m.buildSeconds, m.builds, m.configErrors, m.groups} {
+		m.buildSeconds, m.builds, m.configErrors, m.groups, m.unproven} {
 		errs = append(errs, reg.Register(c))
 	}
 	return m, errors.Join(errs...)

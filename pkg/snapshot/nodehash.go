@@ -26,7 +26,10 @@ func (groupHash) ID(node *corev3.Node) string {
 }
 
 func proxyFromNode(node *corev3.Node) (model.Proxy, error) {
-	return model.ProxyFromNode(node.GetId(), node.GetCluster(), node.GetMetadata().AsMap())
+	md := node.GetMetadata().AsMap()
+	p, err := model.ProxyFromNode(node.GetId(), node.GetCluster(), md)
+	applyProof(&p, md)
+	return p, err
 }
 
 // nodeKeys remembers the group key of each node a stream presents. go-control-plane's servers

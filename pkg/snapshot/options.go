@@ -25,6 +25,9 @@ type Options struct {
 	// Debounce is how long the rebuild loop waits after a change for more changes, so a burst
 	// gives one rebuild per affected group. Default 5ms.
 	Debounce time.Duration
+	// Identity, when set, proves proxy identities on their streams and serves workload
+	// certificates over SDS ("default", "ROOTCA") to the proxies that proved them.
+	Identity IdentitySource
 	// IdleTimeout is how long a group with no connected proxy stays in memory. Default 5m.
 	IdleTimeout time.Duration
 }

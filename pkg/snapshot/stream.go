@@ -22,6 +22,8 @@ type stream struct {
 	group       *group // nil until the first request with a node
 	connectedAt time.Time
 	types       map[string]*typeState // by type URL
+	// proven is "namespace/serviceAccount" the peer proved on its connection, or "".
+	proven string
 }
 
 // typeState is the xDS exchange of one type on one stream.
@@ -48,10 +50,31 @@ func (st *stream) typeState(typeURL string) *typeState {
 	return ts
 }
 
-func (s *Server) openStream(k streamKey, now time.Time) {
+// openStream registers a stream and, with an IdentitySource, the identity its connection
+// proves (streamCtx is the gRPC stream's context, which carries the TLS peer).
+func (s *Server) openStream(streamCtx context.Context, k streamKey, now time.Time) {
+	proven := ""
+	if s.opts.Identity != nil {
+		if ns, sa, err := s.opts.Identity.Prove(streamCtx); err == nil {
+			proven = ns + "/" + sa
+		} else {
+			s.metrics.unproven.Inc()
+			s.log.Debug("proxy did not prove an identity; no workload key will be sent", "err", err)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.streams[k] = &stream{connectedAt: now, role: "unknown", types: map[string]*typeState{}}
+	s.streams[k] = &stream{connectedAt: now, role: "unknown", types: map[string]*typeState{}, proven: proven}
+}
+
+// provenIdentity is what the stream proved, for markProven.
+func (s *Server) provenIdentity(k streamKey) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.streams[k]; ok {
+		return st.proven
+	}
+	return ""
 }
 
 // identify attaches a stream to its proxy's group on the first request that carries a node.

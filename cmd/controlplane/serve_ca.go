@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/pflag"
+
+	"github.com/plainenvoy/controlplane/pkg/ca"
+	"github.com/plainenvoy/controlplane/pkg/model"
+	"github.com/plainenvoy/controlplane/pkg/snapshot"
+)
+
+// serveCAFlags enable the built-in CA: workload certificates over SDS for proxies that prove
+// their identity on a mutual-TLS ADS connection.
+type serveCAFlags struct {
+	ca          caFlags
+	workloadTTL time.Duration
+	serverNames []string
+}
+
+func (f *serveCAFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.ca.dir, "ca-dir", "", "enable the built-in CA, its root generated on first start and kept in this directory (ca-cert.pem, ca-key.pem)")
+	fs.StringVar(&f.ca.certFile, "ca-cert", "", "enable the built-in CA with this root or intermediate certificate (PEM) instead of --ca-dir")
+	fs.StringVar(&f.ca.keyFile, "ca-key", "", "key of --ca-cert (PEM)")
+	fs.StringVar(&f.ca.chainFile, "ca-chain", "", "chain from --ca-cert's issuer up to the root (PEM), for an intermediate")
+	fs.DurationVar(&f.workloadTTL, "workload-cert-ttl", 24*time.Hour, "lifetime of workload certificates; they are re-issued at half life")
+	fs.StringSliceVar(&f.serverNames, "ads-server-name", nil,
+		"with the CA and no --tls-cert: serve ADS over TLS with a certificate from the CA for these DNS names or IPs; a proxy presenting a client certificate from the CA (controlplane ca issue) proves its identity")
+}
+
+func (f *serveCAFlags) enabled() bool { return f.ca.dir != "" || f.ca.certFile != "" }
+
+// setupCA builds the CA, the identity source for the serving layer and, when asked, the ADS
+// server TLS configuration. It returns nils when the CA is not enabled.
+func (f *serveCAFlags) setupCA(ctx context.Context, mesh model.Mesh, log *slog.Logger, reg prometheus.Registerer) (*ca.CA, snapshot.IdentitySource, *tls.Config, error) {
+	if !f.enabled() {
+		if len(f.serverNames) > 0 {
+			return nil, nil, nil, fmt.Errorf("--ads-server-name needs the built-in CA (--ca-dir or --ca-cert)")
+		}
+		return nil, nil, nil, nil
+	}
+	opts := f.ca.options()
+	opts.TrustDomain, opts.WorkloadTTL, opts.Log, opts.Registerer = mesh.TrustDomain, f.workloadTTL, log, reg
+	c, err := ca.New(ctx, opts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	identity := ca.IdentitySource{CA: c, TrustDomains: append([]string{mesh.TrustDomain}, mesh.TrustDomainAliases...)}
+	if len(f.serverNames) == 0 {
+		return c, identity, nil, nil
+	}
+	var sto ca.ServerTLSOptions
+	for _, n := range f.serverNames {
+		if ip := net.ParseIP(n); ip != nil {
+			sto.IPAddresses = append(sto.IPAddresses, ip)
+		} else {
+			sto.DNSNames = append(sto.DNSNames, n)
+		}
+	}
+	cfg, err := c.ServerTLS(sto)
+	return c, identity, cfg, err
+}
+
+// rotateLoop runs the CA's rotation loop and rebuilds the groups of the rotated identities.
+func rotateLoop(c *ca.CA, srv *snapshot.Server) func(context.Context) error {
+	return func(ctx context.Context) error {
+		return c.Run(ctx, func(ids []ca.Identity) {
+			names := make([]string, len(ids))
+			for i, id := range ids {
+				names[i] = id.Namespace + "/" + id.ServiceAccount
+			}
+			srv.RotateIdentities(names)
+		})
+	}
+}
