@@ -30,6 +30,7 @@ bench:
 bench-push:
 	$(GO) test -tags bench -run TestPushLoad -count=1 -timeout 20m -v ./test/e2e -clients 1000 -groups 10
 	$(GO) test -tags bench -run TestPushLoad -count=1 -timeout 20m -v ./test/e2e -clients 10000 -groups 100 -rounds 3
+	$(GO) test -tags bench -run TestKeyRotationPushLoad -count=1 -v ./test/e2e
 
 ## run: serve the bundled gateway example
 run:
