@@ -4,6 +4,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/plainenvoy/controlplane/pkg/model"
+	"github.com/plainenvoy/controlplane/pkg/sources/file"
+	"github.com/plainenvoy/controlplane/pkg/translate"
 )
 
 // meshFlags are the mesh-wide settings every command that reads policy needs.
@@ -31,4 +33,19 @@ func (f *meshFlags) mesh() model.Mesh {
 	return model.Mesh{
 		RootNamespace: f.rootNamespace, TrustDomain: f.trustDomain, TrustDomainAliases: f.trustDomainAliases,
 	}.WithDefaults()
+}
+
+// load reads --mesh-config and the --config directory once, for the commands that work on a
+// snapshot of the files rather than watching them.
+func (f *meshFlags) load() (*model.Store, []model.Problem, []translate.ExtAuthzProvider, error) {
+	providers, err := readMeshConfig(f.meshConfigFile)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	src, err := file.New(file.Options{Dir: f.configDir, Mesh: f.mesh()})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	store, problems, err := src.Load()
+	return store, problems, providers, err
 }

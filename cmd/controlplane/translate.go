@@ -8,7 +8,6 @@ import (
 
 	"github.com/plainenvoy/controlplane/pkg/model"
 	"github.com/plainenvoy/controlplane/pkg/render"
-	"github.com/plainenvoy/controlplane/pkg/sources/file"
 	"github.com/plainenvoy/controlplane/pkg/translate"
 )
 
@@ -33,15 +32,7 @@ verifies nothing (exactly what a proxy is served before the first successful fet
 				return fmt.Errorf("both --config and --node are required")
 			}
 			proxy, nodeErr := readNode(nodeFile)
-			providers, err := readMeshConfig(mf.meshConfigFile)
-			if err != nil {
-				return err
-			}
-			src, err := file.New(file.Options{Dir: mf.configDir, Mesh: mf.mesh()})
-			if err != nil {
-				return err
-			}
-			store, problems, err := src.Load()
+			store, problems, providers, err := mf.load()
 			if err != nil {
 				return err
 			}

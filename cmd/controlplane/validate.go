@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/plainenvoy/controlplane/pkg/model"
-	"github.com/plainenvoy/controlplane/pkg/sources/file"
 	"github.com/plainenvoy/controlplane/pkg/translate"
 )
 
@@ -34,15 +33,7 @@ and exits 1 if any problem is an error (with --strict, also if any is a warning)
 			if mf.configDir == "" {
 				return fmt.Errorf("--config is required")
 			}
-			providers, err := readMeshConfig(mf.meshConfigFile)
-			if err != nil {
-				return err
-			}
-			src, err := file.New(file.Options{Dir: mf.configDir, Mesh: mf.mesh()})
-			if err != nil {
-				return err
-			}
-			store, problems, err := src.Load()
+			store, problems, providers, err := mf.load()
 			if err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"strings"
@@ -30,8 +31,13 @@ type testServer struct {
 	Reg  *prometheus.Registry
 }
 
-// startServer serves ADS in-process until the test ends.
+// startServer serves ADS in-process (plaintext) until the test ends.
 func startServer(t *testing.T, opts snapshot.Options) *testServer {
+	return startServerTLS(t, opts, nil)
+}
+
+// startServerTLS serves ADS in-process, over TLS when cfg is set, until the test ends.
+func startServerTLS(t *testing.T, opts snapshot.Options, cfg *tls.Config) *testServer {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	opts.Registerer = reg
@@ -46,7 +52,7 @@ func startServer(t *testing.T, opts snapshot.Options) *testServer {
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Run(ctx) }()
-	go func() { errc <- srv.Serve(ctx, lis, snapshot.ServeOptions{DrainTimeout: time.Second}) }()
+	go func() { errc <- srv.Serve(ctx, lis, snapshot.ServeOptions{DrainTimeout: time.Second, TLS: cfg}) }()
 	t.Cleanup(func() {
 		cancel()
 		for range 2 {

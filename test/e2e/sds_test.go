@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -36,7 +35,7 @@ func TestWorkloadKeyOnlyToProvenIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := startTLSServer(t, snapshot.Options{Translate: handMade,
+	srv := startServerTLS(t, snapshot.Options{Translate: handMade,
 		Identity: ca.IdentitySource{CA: authority, TrustDomains: []string{"cluster.local"}}}, serverTLS)
 	srv.SetStore(storeWith())
 
@@ -80,31 +79,6 @@ func TestWorkloadKeyOnlyToProvenIdentity(t *testing.T) {
 			}
 		})
 	}
-}
-
-func startTLSServer(t *testing.T, opts snapshot.Options, cfg *tls.Config) *testServer {
-	t.Helper()
-	srv, err := snapshot.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Run(ctx) }()
-	go func() { errc <- srv.Serve(ctx, lis, snapshot.ServeOptions{DrainTimeout: time.Second, TLS: cfg}) }()
-	t.Cleanup(func() {
-		cancel()
-		for range 2 {
-			if err := <-errc; err != nil {
-				t.Errorf("server: %v", err)
-			}
-		}
-	})
-	return &testServer{Server: srv, Addr: lis.Addr().String()}
 }
 
 // dialTLS opens an ADS stream over TLS, presenting a certificate for id when it is set.
