@@ -53,6 +53,9 @@ func printStatus(w io.Writer, proxies []snapshot.ProxyStatus) error {
 		return err
 	}
 	for _, p := range proxies {
+		if p.IdentityNote != "" {
+			fmt.Fprintf(w, "%s: %s\n", p.NodeID, p.IdentityNote)
+		}
 		for _, t := range []string{"cds", "lds", "eds", "rds", "sds"} {
 			if n := p.Types[t].LastNACK; n != nil {
 				fmt.Fprintf(w, "%s %s: last NACK of version %s at %s: %s\n", p.NodeID, t, n.Version,

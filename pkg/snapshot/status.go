@@ -15,14 +15,18 @@ import (
 // ProxyStatus is one connected proxy as `controlplane status` shows it (cf. istioctl
 // proxy-status).
 type ProxyStatus struct {
-	NodeID       string                `json:"node_id"`
-	Cluster      string                `json:"cluster"`
-	Role         string                `json:"role"`
-	Group        string                `json:"group"`
-	Delta        bool                  `json:"delta"`
-	ConnectedAt  time.Time             `json:"connected_at"`
-	GroupVersion string                `json:"group_version"` // the version the group is served now
-	Types        map[string]TypeStatus `json:"types"`         // by short name: cds, eds, lds, rds, sds
+	NodeID       string    `json:"node_id"`
+	Cluster      string    `json:"cluster"`
+	Role         string    `json:"role"`
+	Group        string    `json:"group"`
+	Delta        bool      `json:"delta"`
+	ConnectedAt  time.Time `json:"connected_at"`
+	GroupVersion string    `json:"group_version"` // the version the group is served now
+	// Identity is the namespace/serviceAccount the proxy proved on its connection, "" if none.
+	// Without one it is sent no workload key (with the built-in CA), and its mTLS chains fail.
+	Identity     string                `json:"identity"`
+	IdentityNote string                `json:"identity_note,omitempty"`
+	Types        map[string]TypeStatus `json:"types"` // by short name: cds, eds, lds, rds, sds
 }
 
 // TypeStatus is the state of one resource type on one proxy.
@@ -52,6 +56,10 @@ func (s *Server) Status() []ProxyStatus {
 		ps := ProxyStatus{
 			NodeID: st.nodeID, Cluster: st.cluster, Role: st.role, Group: st.group.key, Delta: k.delta,
 			ConnectedAt: st.connectedAt, GroupVersion: st.group.served.version, Types: map[string]TypeStatus{},
+			Identity: st.proven,
+		}
+		if s.opts.Identity != nil && !st.group.proxy.IdentityProven {
+			ps.IdentityNote = "identity not proved on the ADS connection: no workload key sent"
 		}
 		for _, typeURL := range typeURLs {
 			ps.Types[shortTypeNames[typeURL]] = typeStatus(st.types[typeURL], st.group.served.versions[typeURL])

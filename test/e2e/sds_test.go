@@ -67,6 +67,10 @@ func TestWorkloadKeyOnlyToProvenIdentity(t *testing.T) {
 			if !slices.Equal(got, tc.want) {
 				t.Fatalf("secrets %v, want %v", got, tc.want)
 			}
+			ps := proxyStatus(t, srv.Server, tc.node.GetId(), func(snapshot.ProxyStatus) bool { return true })
+			if proven := slices.Contains(tc.want, "default"); (ps.IdentityNote == "") != proven {
+				t.Errorf("status identity %q, note %q: want a note exactly when no key is sent", ps.Identity, ps.IdentityNote)
+			}
 			if raw, ok := r.Resources["default"]; ok {
 				var s tlsv3.Secret
 				if err := proto.Unmarshal(raw, &s); err != nil {
