@@ -48,6 +48,11 @@ type Proxy struct {
 	// Only such proxies are sent their workload private key; it is part of the group key, so a
 	// proxy that merely claims an identity never shares a snapshot with one that proved it.
 	IdentityProven bool
+	// WorkloadSDSCluster names a cluster in the proxy's bootstrap that reaches a local SDS agent
+	// (e.g. a SPIRE agent's socket). When set, the workload certificate and trust bundle
+	// ("default", "ROOTCA") are fetched from that agent, and the control plane never handles
+	// the proxy's keys ("workload_sds_cluster" metadata).
+	WorkloadSDSCluster string
 	// InboundPorts maps a workload (target) port to the port the sidecar listens on for it in
 	// explicit mode ("inbound_ports" metadata); empty means the same port number + 10000.
 	InboundPorts map[uint32]uint32
@@ -63,6 +68,7 @@ const (
 	metaInterception   = "interception"
 	metaIP             = "ip"
 	metaInboundPorts   = "inbound_ports"
+	metaWorkloadSDS    = "workload_sds_cluster"
 
 	istioNamespace      = "NAMESPACE"
 	istioLabels         = "LABELS"
@@ -98,6 +104,7 @@ func ProxyFromNode(id, cluster string, md map[string]any) (Proxy, error) {
 
 	p.Namespace = str(metaNamespace, istioNamespace)
 	p.ServiceAccount = str(metaServiceAccount, istioServiceAccount)
+	p.WorkloadSDSCluster = str(metaWorkloadSDS)
 	p.IP = str(metaIP)
 	if p.IP == "" {
 		// Istio sends a comma-separated list; the first address is the primary one.
@@ -227,6 +234,7 @@ func (p Proxy) GroupKey() string {
 	field(p.ServiceAccount)
 	field(string(p.Interception))
 	field(strconv.FormatBool(p.IdentityProven))
+	field(p.WorkloadSDSCluster)
 	for _, k := range slices.Sorted(maps.Keys(p.Labels)) {
 		field(k)
 		field(p.Labels[k])

@@ -65,7 +65,8 @@ func applyProof(p *model.Proxy, md map[string]any) {
 // complete a handshake, so STRICT ports refuse traffic rather than fall back to plaintext.
 func (s *Server) withWorkloadSecrets(p model.Proxy, secrets []*tlsv3.Secret) ([]*tlsv3.Secret, error) {
 	id := s.opts.Identity
-	if id == nil {
+	if id == nil || p.WorkloadSDSCluster != "" {
+		// No CA, or the proxy gets its identity from its own SDS agent (SPIRE): we hold no key.
 		return secrets, nil
 	}
 	if !p.IdentityProven {

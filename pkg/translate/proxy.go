@@ -24,6 +24,9 @@ func Proxy(in Inputs) (Resources, []model.Problem) {
 	case model.RoleSidecar:
 		r, problems = sidecarResources(in)
 	}
+	if c := in.Proxy.WorkloadSDSCluster; c != "" {
+		useExternalWorkloadSDS(&r, c)
+	}
 	r.sort()
 	return r, model.SortProblems(problems)
 }
