@@ -28,3 +28,8 @@ func (s IdentitySource) WorkloadSecrets(namespace, serviceAccount string) ([]*tl
 
 // RootSecret returns "ROOTCA" alone.
 func (s IdentitySource) RootSecret() *tlsv3.Secret { return s.CA.RootSecret() }
+
+// Forget stops caching (and rotating) the certificate of namespace/serviceAccount.
+func (s IdentitySource) Forget(namespace, serviceAccount string) {
+	s.CA.Forget(Identity{Namespace: namespace, ServiceAccount: serviceAccount})
+}

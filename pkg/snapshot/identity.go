@@ -21,6 +21,8 @@ type IdentitySource interface {
 	WorkloadSecrets(namespace, serviceAccount string) ([]*tlsv3.Secret, error)
 	// RootSecret is "ROOTCA" alone: public, sent to every proxy.
 	RootSecret() *tlsv3.Secret
+	// Forget drops an identity no connected proxy uses any more, so it is not rotated forever.
+	Forget(namespace, serviceAccount string)
 }
 
 // provenKey is the node metadata key through which a stream's proved identity reaches the

@@ -1,6 +1,8 @@
 package snapshot
 
 import (
+	"github.com/plainenvoy/controlplane/pkg/model"
+
 	"context"
 	"time"
 )
@@ -71,13 +73,36 @@ func (s *Server) rebuild(ctx context.Context) {
 func (s *Server) sweep(ctx context.Context, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var dropped []model.Proxy
 	for key, g := range s.groups {
 		if g.streams == 0 && now.Sub(g.idleSince) >= s.opts.IdleTimeout {
 			delete(s.groups, key)
 			delete(s.dirty, key)
 			s.xds.clear(key)
+			dropped = append(dropped, g.proxy)
 			s.log.InfoContext(ctx, "idle group dropped", "group", key)
 		}
 	}
 	s.metrics.groups.Set(float64(len(s.groups)))
+	s.forgetUnusedIdentities(dropped)
+}
+
+// forgetUnusedIdentities tells the CA to stop keeping (and rotating) the certificates of
+// identities whose last proven group was dropped. Called with s.mu held.
+func (s *Server) forgetUnusedIdentities(dropped []model.Proxy) {
+	if s.opts.Identity == nil {
+		return
+	}
+	inUse := map[string]bool{}
+	for _, g := range s.groups {
+		if g.proxy.IdentityProven {
+			inUse[g.proxy.Namespace+"/"+g.proxy.ServiceAccount] = true
+		}
+	}
+	for _, p := range dropped {
+		if id := p.Namespace + "/" + p.ServiceAccount; p.IdentityProven && !inUse[id] {
+			inUse[id] = true // forget once
+			s.opts.Identity.Forget(p.Namespace, p.ServiceAccount)
+		}
+	}
 }
