@@ -103,7 +103,7 @@ func runServe(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	authority, identity, caTLS, err := f.ca.setupCA(ctx, f.mesh.mesh(), log, reg)
+	authority, identity, caTLS, err := f.ca.setupCA(ctx, f.mesh.mesh(), f.kube, log, reg)
 	if err != nil {
 		return err
 	}

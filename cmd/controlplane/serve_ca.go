@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,6 +15,7 @@ import (
 	"github.com/plainenvoy/controlplane/pkg/ca"
 	"github.com/plainenvoy/controlplane/pkg/model"
 	"github.com/plainenvoy/controlplane/pkg/snapshot"
+	"github.com/plainenvoy/controlplane/pkg/sources/kube"
 )
 
 // serveCAFlags enable the built-in CA: workload certificates over SDS for proxies that prove
@@ -22,6 +24,7 @@ type serveCAFlags struct {
 	ca          caFlags
 	workloadTTL time.Duration
 	serverNames []string
+	secret      string // namespace/name of the Secret holding the root
 }
 
 func (f *serveCAFlags) register(fs *pflag.FlagSet) {
@@ -29,16 +32,17 @@ func (f *serveCAFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.ca.certFile, "ca-cert", "", "enable the built-in CA with this root or intermediate certificate (PEM) instead of --ca-dir")
 	fs.StringVar(&f.ca.keyFile, "ca-key", "", "key of --ca-cert (PEM)")
 	fs.StringVar(&f.ca.chainFile, "ca-chain", "", "chain from --ca-cert's issuer up to the root (PEM), for an intermediate")
+	fs.StringVar(&f.secret, "ca-secret", "", "enable the built-in CA with its root kept in this Kubernetes Secret (namespace/name; keys ca-cert.pem, ca-key.pem), created once and shared by every replica (needs --kubeconfig or --in-cluster)")
 	fs.DurationVar(&f.workloadTTL, "workload-cert-ttl", 24*time.Hour, "lifetime of workload certificates; they are re-issued at half life")
 	fs.StringSliceVar(&f.serverNames, "ads-server-name", nil,
 		"with the CA and no --tls-cert: serve ADS over TLS with a certificate from the CA for these DNS names or IPs; a proxy presenting a client certificate from the CA (controlplane ca issue) proves its identity")
 }
 
-func (f *serveCAFlags) enabled() bool { return f.ca.dir != "" || f.ca.certFile != "" }
+func (f *serveCAFlags) enabled() bool { return f.ca.dir != "" || f.ca.certFile != "" || f.secret != "" }
 
 // setupCA builds the CA, the identity source for the serving layer and, when asked, the ADS
 // server TLS configuration. It returns nils when the CA is not enabled.
-func (f *serveCAFlags) setupCA(ctx context.Context, mesh model.Mesh, log *slog.Logger, reg prometheus.Registerer) (*ca.CA, snapshot.IdentitySource, *tls.Config, error) {
+func (f *serveCAFlags) setupCA(ctx context.Context, mesh model.Mesh, kf kubeFlags, log *slog.Logger, reg prometheus.Registerer) (*ca.CA, snapshot.IdentitySource, *tls.Config, error) {
 	if !f.enabled() {
 		if len(f.serverNames) > 0 {
 			return nil, nil, nil, fmt.Errorf("--ads-server-name needs the built-in CA (--ca-dir or --ca-cert)")
@@ -46,6 +50,13 @@ func (f *serveCAFlags) setupCA(ctx context.Context, mesh model.Mesh, log *slog.L
 		return nil, nil, nil, nil
 	}
 	opts := f.ca.options()
+	if f.secret != "" {
+		store, err := secretRootStore(f.secret, kf)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		opts.Store = store
+	}
 	opts.TrustDomain, opts.WorkloadTTL, opts.Log, opts.Registerer = mesh.TrustDomain, f.workloadTTL, log, reg
 	c, err := ca.New(ctx, opts)
 	if err != nil {
@@ -78,4 +89,20 @@ func rotateLoop(c *ca.CA, srv *snapshot.Server) func(context.Context) error {
 			srv.RotateIdentities(names)
 		})
 	}
+}
+
+// secretRootStore is the Kubernetes Secret store of --ca-secret namespace/name.
+func secretRootStore(ref string, kf kubeFlags) (ca.RootStore, error) {
+	ns, name, ok := strings.Cut(ref, "/")
+	if !ok || ns == "" || name == "" {
+		return nil, fmt.Errorf("--ca-secret %q: want namespace/name", ref)
+	}
+	if !kf.enabled() {
+		return nil, fmt.Errorf("--ca-secret needs --kubeconfig or --in-cluster")
+	}
+	cfg, err := kf.restConfig()
+	if err != nil {
+		return nil, fmt.Errorf("--ca-secret: %w", err)
+	}
+	return kube.NewSecretRootStore(cfg, ns, name)
 }
