@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/plainenvoy/controlplane/pkg/ca"
 	"github.com/plainenvoy/controlplane/pkg/model"
@@ -25,6 +26,7 @@ type serveCAFlags struct {
 	workloadTTL time.Duration
 	serverNames []string
 	secret      string // namespace/name of the Secret holding the root
+	audience    string // of service-account tokens proving identity, with Kubernetes
 }
 
 func (f *serveCAFlags) register(fs *pflag.FlagSet) {
@@ -33,6 +35,7 @@ func (f *serveCAFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.ca.keyFile, "ca-key", "", "key of --ca-cert (PEM)")
 	fs.StringVar(&f.ca.chainFile, "ca-chain", "", "chain from --ca-cert's issuer up to the root (PEM), for an intermediate")
 	fs.StringVar(&f.secret, "ca-secret", "", "enable the built-in CA with its root kept in this Kubernetes Secret (namespace/name; keys ca-cert.pem, ca-key.pem), created once and shared by every replica (needs --kubeconfig or --in-cluster)")
+	fs.StringVar(&f.audience, "ads-token-audience", "istio-ca", "with the CA and Kubernetes: a proxy may also prove its identity with a projected service-account token for this audience, sent as 'authorization: Bearer <token>' gRPC metadata on its ADS stream (verified with TokenReview); empty disables")
 	fs.DurationVar(&f.workloadTTL, "workload-cert-ttl", 24*time.Hour, "lifetime of workload certificates; they are re-issued at half life")
 	fs.StringSliceVar(&f.serverNames, "ads-server-name", nil,
 		"with the CA and no --tls-cert: serve ADS over TLS with a certificate from the CA for these DNS names or IPs; a proxy presenting a client certificate from the CA (controlplane ca issue) proves its identity")
@@ -62,7 +65,18 @@ func (f *serveCAFlags) setupCA(ctx context.Context, mesh model.Mesh, kf kubeFlag
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	identity := ca.IdentitySource{CA: c, TrustDomains: append([]string{mesh.TrustDomain}, mesh.TrustDomainAliases...)}
+	identity := provenBy{IdentitySource: ca.IdentitySource{CA: c, TrustDomains: append([]string{mesh.TrustDomain}, mesh.TrustDomainAliases...)}}
+	if kf.enabled() && f.audience != "" {
+		cfg, err := kf.restConfig()
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		client, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		identity.token = &kube.TokenProver{Client: client, Audiences: []string{f.audience}}
+	}
 	if len(f.serverNames) == 0 {
 		return c, identity, nil, nil
 	}
@@ -105,4 +119,19 @@ func secretRootStore(ref string, kf kubeFlags) (ca.RootStore, error) {
 		return nil, fmt.Errorf("--ca-secret: %w", err)
 	}
 	return kube.NewSecretRootStore(cfg, ns, name)
+}
+
+// provenBy proves a stream's identity by its verified client certificate and, failing that,
+// by a Kubernetes service-account token; secrets come from the CA either way.
+type provenBy struct {
+	ca.IdentitySource
+	token *kube.TokenProver
+}
+
+func (p provenBy) Prove(ctx context.Context) (string, string, error) {
+	ns, sa, err := p.IdentitySource.Prove(ctx)
+	if err == nil || p.token == nil {
+		return ns, sa, err
+	}
+	return p.token.Prove(ctx)
 }
