@@ -121,6 +121,13 @@ func runServe(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	if authority != nil {
 		runs = append(runs, rotateLoop(authority, srv))
 	}
+	publish, err := f.ca.rootPublisher(authority, sources, f.kube, log)
+	if err != nil {
+		return err
+	}
+	if publish != nil {
+		runs = append(runs, publish)
+	}
 	keys, err := f.jwks.manager(log, reg)
 	if err != nil {
 		return err

@@ -27,6 +27,7 @@ type serveCAFlags struct {
 	serverNames []string
 	secret      string // namespace/name of the Secret holding the root
 	audience    string // of service-account tokens proving identity, with Kubernetes
+	publishRoot bool   // the root in an istio-ca-root-cert ConfigMap in every namespace
 }
 
 func (f *serveCAFlags) register(fs *pflag.FlagSet) {
@@ -36,6 +37,7 @@ func (f *serveCAFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.ca.chainFile, "ca-chain", "", "chain from --ca-cert's issuer up to the root (PEM), for an intermediate")
 	fs.StringVar(&f.secret, "ca-secret", "", "enable the built-in CA with its root kept in this Kubernetes Secret (namespace/name; keys ca-cert.pem, ca-key.pem), created once and shared by every replica (needs --kubeconfig or --in-cluster)")
 	fs.StringVar(&f.audience, "ads-token-audience", "istio-ca", "with the CA and Kubernetes: a proxy may also prove its identity with a projected service-account token for this audience, sent as 'authorization: Bearer <token>' gRPC metadata on its ADS stream (verified with TokenReview); empty disables")
+	fs.BoolVar(&f.publishRoot, "publish-root-configmap", false, "with the CA and Kubernetes: the replica holding the status Lease writes the root certificate to the ConfigMap istio-ca-root-cert (key root-cert.pem) in every namespace (needs namespaces list/watch and configmaps get/create/update)")
 	fs.DurationVar(&f.workloadTTL, "workload-cert-ttl", 24*time.Hour, "lifetime of workload certificates; they are re-issued at half life")
 	fs.StringSliceVar(&f.serverNames, "ads-server-name", nil,
 		"with the CA and no --tls-cert: serve ADS over TLS with a certificate from the CA for these DNS names or IPs; a proxy presenting a client certificate from the CA (controlplane ca issue) proves its identity")
@@ -134,4 +136,31 @@ func (p provenBy) Prove(ctx context.Context) (string, string, error) {
 		return ns, sa, err
 	}
 	return p.token.Prove(ctx)
+}
+
+// rootPublisher returns the loop that publishes the root to every namespace, or nil when not
+// asked for. Leadership comes from the Kubernetes source's status Lease.
+func (f *serveCAFlags) rootPublisher(c *ca.CA, sources []source, kf kubeFlags, log *slog.Logger) (func(context.Context) error, error) {
+	if !f.publishRoot || c == nil {
+		return nil, nil
+	}
+	var ks *kube.Source
+	for _, s := range sources {
+		if k, ok := s.(*kube.Source); ok {
+			ks = k
+		}
+	}
+	if ks == nil || kf.leaseNamespace == "" {
+		return nil, fmt.Errorf("--publish-root-configmap needs the Kubernetes source with a status Lease (--lease-namespace)")
+	}
+	cfg, err := kf.restConfig()
+	if err != nil {
+		return nil, err
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p := &kube.RootPublisher{Client: client, Root: c.Root(), Leader: ks.Leader, Log: log.With("component", "root-publisher")}
+	return p.Run, nil
 }

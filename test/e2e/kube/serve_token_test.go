@@ -31,7 +31,7 @@ func TestServeTokenProof(t *testing.T) {
 		}
 	}
 	ads := startServe(t, "--kubeconfig", kubeconfig, "--lease-namespace", ns, "--ca-secret", ns+"/controlplane-ca",
-		"--ads-token-audience", "controlplane")
+		"--ads-token-audience", "controlplane", "--publish-root-configmap")
 
 	for _, tc := range []struct {
 		tokenOf string
@@ -72,4 +72,10 @@ func TestServeTokenProof(t *testing.T) {
 			t.Errorf("with %s's token the httpbin sidecar got %v, want %v", tc.tokenOf, got, tc.want)
 		}
 	}
+	// The leader publishes the same root in the namespace's istio-ca-root-cert ConfigMap.
+	sec, err := kc.CoreV1().Secrets(ns).Get(ctx, "controlplane-ca", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRoot(t, kc, ns, string(sec.Data["ca-cert.pem"]))
 }
