@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"os"
 	"strings"
 	"testing"
 )
@@ -74,38 +72,14 @@ func meshStepDirs(step string) []string {
 // | caller | server | `request` | result | decided by |.
 func readMeshRows(t *testing.T, path string) []meshRow {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var rows []meshRow
-	step := ""
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if s, ok := strings.CutPrefix(line, "### "); ok {
-			step = strings.TrimSpace(s)
-			continue
+	for _, tr := range readTableRows(t, path, "| sleep.") {
+		c := tr.cells
+		if len(c) != 5 {
+			t.Fatalf("%s:%d: want 5 cells, got %d", path, tr.line, len(c))
 		}
-		if step == "" || !strings.HasPrefix(line, "| sleep.") {
-			continue
-		}
-		cells := strings.Split(strings.Trim(line, "|"), " | ")
-		for i := range cells {
-			cells[i] = strings.TrimSpace(cells[i])
-		}
-		r := meshRow{step: step, line: n, caller: cells[0], server: cells[1]}
-		switch len(cells) {
-		case 5:
-			r.request, r.want, r.by = strings.Trim(cells[2], "`"), cells[3], cells[4]
-		default:
-			t.Fatalf("%s:%d: want 5 cells, got %d", path, n, len(cells))
-		}
-		rows = append(rows, r)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+		rows = append(rows, meshRow{step: tr.step, line: tr.line, caller: c[0], server: c[1],
+			request: strings.Trim(c[2], "`"), want: c[3], by: c[4]})
 	}
 	return rows
 }

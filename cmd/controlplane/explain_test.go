@@ -146,15 +146,22 @@ func runExplainArgs(t *testing.T, args ...string) (explain.Outcome, int) {
 	return out, code
 }
 
-// readExampleRows reads the tables under each "### <step>" heading: | `request` | result | by |.
-func readExampleRows(t *testing.T, path string) []exampleRow {
+// tableRow is one row of a table under a "### <step>" heading of an example README.
+type tableRow struct {
+	step  string
+	line  int
+	cells []string // trimmed
+}
+
+// readTableRows reads the rows, under "### <step>" headings, that start with prefix.
+func readTableRows(t *testing.T, path, prefix string) []tableRow {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var rows []exampleRow
+	var rows []tableRow
 	step := ""
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
@@ -163,17 +170,30 @@ func readExampleRows(t *testing.T, path string) []exampleRow {
 			step = strings.TrimSpace(s)
 			continue
 		}
-		cells := strings.Split(strings.Trim(line, "|"), " | ")
-		if step == "" || !strings.HasPrefix(line, "| `") || len(cells) != 3 {
+		if step == "" || !strings.HasPrefix(line, prefix) {
 			continue
 		}
-		rows = append(rows, exampleRow{
-			step: step, line: n, request: strings.Trim(strings.TrimSpace(cells[0]), "`"),
-			result: strings.TrimSpace(cells[1]), by: strings.TrimSpace(cells[2]),
-		})
+		cells := strings.Split(strings.Trim(line, "|"), " | ")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		rows = append(rows, tableRow{step: step, line: n, cells: cells})
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
+	}
+	return rows
+}
+
+// readExampleRows reads the tables under each "### <step>" heading: | `request` | result | by |.
+func readExampleRows(t *testing.T, path string) []exampleRow {
+	t.Helper()
+	var rows []exampleRow
+	for _, r := range readTableRows(t, path, "| `") {
+		if len(r.cells) != 3 {
+			continue
+		}
+		rows = append(rows, exampleRow{step: r.step, line: r.line, request: strings.Trim(r.cells[0], "`"), result: r.cells[1], by: r.cells[2]})
 	}
 	return rows
 }
