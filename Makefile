@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: test build lint golden bench bench-push run
+.PHONY: test build lint golden bench bench-push bench-kube run
 
 ## test: every test, with the race detector (what CI runs)
 test:
@@ -31,6 +31,10 @@ bench-push:
 	$(GO) test -tags bench -run TestPushLoad -count=1 -timeout 20m -v ./test/e2e -clients 1000 -groups 10
 	$(GO) test -tags bench -run TestPushLoad -count=1 -timeout 20m -v ./test/e2e -clients 10000 -groups 100 -rounds 3
 	$(GO) test -tags bench -run TestKeyRotationPushLoad -count=1 -v ./test/e2e
+
+## bench-kube: 200 namespaces, 2,000 policies, 5,000 pods in a real API server: policy apply -> ACK, heap
+bench-kube:
+	K8S_TEST_SCRIPTS=$${K8S_TEST_SCRIPTS:-$$(cd ../shared/scripts/k8s && pwd)} $(GO) test -tags bench -run TestKubeScaleApplyToACK -count=1 -v -timeout 20m ./test/e2e/kube
 
 ## run: serve the bundled gateway example
 run:
