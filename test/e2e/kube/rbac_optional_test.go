@@ -1,12 +1,7 @@
 package kube_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -14,9 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
 )
 
 // TestOptionalCARBAC applies examples/kubernetes/optional/rbac-ca.yaml bound to a separate
@@ -65,24 +58,10 @@ func applyRBACFor(t *testing.T, kc kubernetes.Interface, rel, sa string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(root, rel))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, c := context.Background(), metav1.CreateOptions{}
 	subjects := []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa, Namespace: cpNamespace}}
-	rd := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	for {
-		doc, err := rd.Read()
-		if errors.Is(err, io.EOF) {
-			return
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(doc, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, obj := range decodeManifest(t, filepath.Join(root, rel)) {
+		var err error
 		switch o := obj.(type) {
 		case *rbacv1.Role:
 			o.Name += "-" + sa

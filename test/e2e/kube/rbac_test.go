@@ -18,6 +18,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -96,15 +97,7 @@ func TestExampleManifestsLeastPrivilege(t *testing.T) {
 
 func canI(t *testing.T, kc kubernetes.Interface, ra authorizationv1.ResourceAttributes) bool {
 	t.Helper()
-	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-		User: cpServiceAccount, ResourceAttributes: &ra,
-		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + cpNamespace, "system:authenticated"},
-	}}
-	out, err := kc.AuthorizationV1().SubjectAccessReviews().Create(context.Background(), sar, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out.Status.Allowed
+	return canUserI(t, kc, cpServiceAccount, ra)
 }
 
 // applyExamples creates every object of examples/kubernetes/kustomization.yaml's resources.
@@ -126,26 +119,35 @@ func applyExamples(t *testing.T, kc kubernetes.Interface) {
 		t.Fatal(err)
 	}
 	for _, file := range kust.Resources {
-		data, err := os.ReadFile(filepath.Join(dir, file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-		for {
-			doc, err := rd.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(doc, nil, nil)
-			if err != nil {
-				t.Fatalf("%s: %v", file, err)
-			}
+		for _, obj := range decodeManifest(t, filepath.Join(dir, file)) {
 			if err := create(kc, obj); err != nil && !apierrors.IsAlreadyExists(err) {
 				t.Fatalf("%s: creating %T: %v", file, obj, err)
 			}
 		}
+	}
+}
+
+// decodeManifest decodes every document of a Kubernetes YAML file into typed objects.
+func decodeManifest(t *testing.T, path string) []runtime.Object {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []runtime.Object
+	rd := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	for {
+		doc, err := rd.Read()
+		if errors.Is(err, io.EOF) {
+			return out
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(doc, nil, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out = append(out, obj)
 	}
 }
 
