@@ -16,21 +16,26 @@ type httpSlot struct {
 }
 
 // httpSlots is the HTTP filter order on every inbound (sidecar) and gateway HTTP chain; it is
-// Istio's order (SEMANTICS.md §4.5).
-func httpSlots() []httpSlot {
+// Istio's order (SEMANTICS.md §4.5). custom is the proxy's CUSTOM policies, translated once and
+// used by two slots.
+func httpSlots(custom *authzCustom) []httpSlot {
+	rbac := func(a policyAction) func(Inputs) ([]*hcmv3.HttpFilter, []model.Problem) {
+		return func(in Inputs) ([]*hcmv3.HttpFilter, []model.Problem) { return rbacHTTPFiltersWith(in, a, custom) }
+	}
 	return []httpSlot{
 		// CUSTOM first, before jwt_authn, as Istio places it: an RBAC filter whose shadow rules
 		// mark the requests a provider must see, then ext_authz enabled by that mark. This is
 		// why CUSTOM rules may not use request.auth attributes.
-		{"custom", customAuthzFilters},
+		{"custom", func(Inputs) ([]*hcmv3.HttpFilter, []model.Problem) { return customAuthzFiltersOf(custom) }},
 		// jwt_authn verifies tokens and writes the payload to dynamic metadata, which the RBAC
 		// filters below match for requestPrincipals and request.auth.claims.
 		{"jwt_authn", jwtAuthnFilters},
 		// AUDIT only logs (action LOG); it must see the request before DENY can stop it.
-		{"rbac_audit", func(in Inputs) ([]*hcmv3.HttpFilter, []model.Problem) { return rbacHTTPFilters(in, actionAudit) }},
-		// DENY before ALLOW: a matching DENY wins over any ALLOW.
-		{"rbac_deny", func(in Inputs) ([]*hcmv3.HttpFilter, []model.Problem) { return rbacHTTPFilters(in, actionDeny) }},
-		{"rbac_allow", func(in Inputs) ([]*hcmv3.HttpFilter, []model.Problem) { return rbacHTTPFilters(in, actionAllow) }},
+		{"rbac_audit", rbac(actionAudit)},
+		// DENY before ALLOW: a matching DENY wins over any ALLOW. It also carries the CUSTOM
+		// rules that fail closed (unknown provider), and reports the CUSTOM problems.
+		{"rbac_deny", rbac(actionDeny)},
+		{"rbac_allow", rbac(actionAllow)},
 		// The router is always last.
 		{"router", routerFilters},
 	}
@@ -50,7 +55,7 @@ const (
 func httpFilters(in Inputs) ([]*hcmv3.HttpFilter, []model.Problem) {
 	var out []*hcmv3.HttpFilter
 	var problems []model.Problem
-	for _, s := range httpSlots() {
+	for _, s := range httpSlots(customAuthz(in, false)) {
 		f, p := s.build(in)
 		out = append(out, f...)
 		problems = append(problems, p...)

@@ -27,7 +27,11 @@ const (
 // shadow-only filter for dry-run CUSTOM rules. Problems are reported by the DENY slot, which
 // receives the CUSTOM rules that fail closed.
 func customAuthzFilters(in Inputs) ([]*hcmv3.HttpFilter, []model.Problem) {
-	c := customAuthz(in, false)
+	return customAuthzFiltersOf(customAuthz(in, false))
+}
+
+// customAuthzFiltersOf builds the CUSTOM filters from an already translated CUSTOM set.
+func customAuthzFiltersOf(c *authzCustom) ([]*hcmv3.HttpFilter, []model.Problem) {
 	var out []*hcmv3.HttpFilter
 	for _, name := range c.providerNames() {
 		out = append(out,
@@ -49,9 +53,18 @@ func customAuthzFilters(in Inputs) ([]*hcmv3.HttpFilter, []model.Problem) {
 // rbacHTTPFilters builds the envoy.filters.http.rbac filter for one action, or nothing when no
 // policy of that action selects the proxy.
 func rbacHTTPFilters(in Inputs, action policyAction) ([]*hcmv3.HttpFilter, []model.Problem) {
-	set, problems := authzPolicies(in, action, false)
+	var c *authzCustom
 	if action == actionDeny {
-		c := customAuthz(in, false)
+		c = customAuthz(in, false)
+	}
+	return rbacHTTPFiltersWith(in, action, c)
+}
+
+// rbacHTTPFiltersWith is rbacHTTPFilters with the CUSTOM set translated once per proxy by the
+// caller: the DENY filter takes its fail-closed rules (c may be nil for other actions).
+func rbacHTTPFiltersWith(in Inputs, action policyAction, c *authzCustom) ([]*hcmv3.HttpFilter, []model.Problem) {
+	set, problems := authzPolicies(in, action, false)
+	if action == actionDeny && c != nil {
 		problems = append(problems, c.problems...)
 		for name, p := range c.deny.rules {
 			set.add(name, p, false)

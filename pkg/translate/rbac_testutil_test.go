@@ -36,7 +36,7 @@ func authzHTTPChain(t testing.TB, in Inputs) ([]explain.RBACChainFilter, []model
 	t.Helper()
 	var chain []explain.RBACChainFilter
 	var problems []model.Problem
-	for _, s := range httpSlots() {
+	for _, s := range httpSlots(customAuthz(in, false)) {
 		if s.name == "jwt_authn" || s.name == "router" {
 			continue
 		}
