@@ -216,11 +216,9 @@ func extAuthzClusterKeys(in Inputs, reg *registry) ([]clusterKey, []model.Proble
 		svc := reg.lookup(t.host, in.Proxy.Namespace)
 		port := extAuthzServicePort(svc, t.port)
 		if port == nil {
-			problems = append(problems, model.Problem{
-				Severity: model.SeverityWarning,
-				Reason: fmt.Sprintf("CUSTOM provider %q: no service %s with port %d is known; its checks fail (statusOnError %d) unless failOpen",
-					name, t.host, t.port, t.status),
-			})
+			problems = append(problems, model.ProblemFor(c.users[name], model.SeverityWarning, "spec.provider.name",
+				"CUSTOM provider %q: no service %s with port %d is known; its checks fail (statusOnError %d) unless failOpen",
+				name, t.host, t.port, t.status))
 			continue
 		}
 		keys = append(keys, clusterKey{svc: svc, port: port})

@@ -15,6 +15,9 @@ type authzCustom struct {
 	byProvider map[string]*authzPolicySet
 	providers  map[string]ExtAuthzProvider
 	targets    map[string]extAuthzTarget
+	// users is the first policy (store order) that uses each provider, for problems about
+	// the provider itself.
+	users map[string]*model.Meta
 	// dryRun rules are only evaluated in shadow; their provider is never called (D6).
 	dryRun authzPolicySet
 	// deny holds the rules that fail closed as DENY rules: unknown or unusable provider, or
@@ -30,6 +33,7 @@ func customAuthz(in Inputs, tcp bool) *authzCustom {
 	c := &authzCustom{
 		byProvider: map[string]*authzPolicySet{},
 		providers:  map[string]ExtAuthzProvider{}, targets: map[string]extAuthzTarget{},
+		users: map[string]*model.Meta{},
 	}
 	for _, ap := range model.PoliciesFor(in.Store.AuthorizationPolicies, in.Proxy, in.Store.Mesh) {
 		if ap.Spec.GetAction() == securityv1beta1.AuthorizationPolicy_CUSTOM {
@@ -90,5 +94,8 @@ func (c *authzCustom) provider(in Inputs, ap *model.AuthorizationPolicy, name st
 		return fail(model.SeverityWarning, "%s", fmt.Sprintf("CUSTOM provider %q is HTTP-only and cannot check TCP connections: its rules deny the TCP connections they match", name))
 	}
 	c.providers[name], c.targets[name] = p, t
+	if _, ok := c.users[name]; !ok {
+		c.users[name] = &ap.Meta
+	}
 	return true
 }
