@@ -101,7 +101,6 @@ func TestKubeScaleApplyToACK(t *testing.T) {
 			t.Errorf("a proxy in another namespace was pushed (%s)", r.Version)
 		}
 	}
-	_ = srv
 }
 
 func serveInProcess(t *testing.T) (*snapshot.Server, string) {
