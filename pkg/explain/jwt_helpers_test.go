@@ -1,15 +1,12 @@
 package explain_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/plainenvoy/controlplane/internal/jwttest"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -21,81 +18,28 @@ import (
 // now is the fixed verification time of every test.
 var now = time.Date(2026, 8, 1, 12, 0, 0, 0, time.UTC)
 
-// signer is a key pair a test mints tokens with.
-type signer struct {
-	alg jose.SignatureAlgorithm
-	kid string
-	key any // private key
-	pub any
-}
+// signer is a key pair a test mints tokens with (verification time: now).
+type signer struct{ jwttest.Signer }
 
 func newSigner(t *testing.T, alg jose.SignatureAlgorithm, kid string) signer {
 	t.Helper()
-	s := signer{alg: alg, kid: kid}
-	var err error
-	switch alg {
-	case jose.RS256, jose.PS256:
-		var k *rsa.PrivateKey
-		k, err = rsa.GenerateKey(rand.Reader, 2048)
-		s.key, s.pub = k, &k.PublicKey
-	case jose.ES256:
-		var k *ecdsa.PrivateKey
-		k, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		s.key, s.pub = k, &k.PublicKey
-	case jose.EdDSA:
-		var pub ed25519.PublicKey
-		pub, s.key, err = ed25519.GenerateKey(rand.Reader)
-		s.pub = pub
-	default:
-		t.Fatalf("unsupported alg %s", alg)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return signer{jwttest.New(t, alg, kid)}
 }
 
 // jwks returns the public key set of the given signers, with kid and without alg.
 func jwks(t *testing.T, ss ...signer) string {
 	t.Helper()
-	var set jose.JSONWebKeySet
-	for _, s := range ss {
-		set.Keys = append(set.Keys, jose.JSONWebKey{Key: s.pub, KeyID: s.kid})
+	keys := make([]jwttest.Signer, len(ss))
+	for i, s := range ss {
+		keys[i] = s.Signer
 	}
-	b, err := json.Marshal(set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return jwttest.JWKS(t, false, keys...)
 }
 
 // mint signs claims; exp defaults to an hour after now unless claims set it.
 func (s signer) mint(t *testing.T, claims map[string]any) string {
 	t.Helper()
-	if _, ok := claims["exp"]; !ok {
-		claims["exp"] = now.Add(time.Hour).Unix()
-	}
-	opts := (&jose.SignerOptions{}).WithType("JWT")
-	if s.kid != "" {
-		opts = opts.WithHeader("kid", s.kid)
-	}
-	sg, err := jose.NewSigner(jose.SigningKey{Algorithm: s.alg, Key: s.key}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := sg.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := obj.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return s.Mint(t, claims, now)
 }
 
 // unsigned builds an alg:none token with the given signature section.

@@ -1,16 +1,14 @@
 package translate
 
 import (
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plainenvoy/controlplane/internal/jwttest"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -213,69 +211,21 @@ func TestJWTAuthnSelection(t *testing.T) {
 	}
 }
 
-// jwtSigner mints tokens for the behaviour tests.
-type jwtSigner struct {
-	alg jose.SignatureAlgorithm
-	kid string
-	key any
-}
+// jwtSigner mints tokens for the behaviour tests (verification time: jwtNow).
+type jwtSigner struct{ jwttest.Signer }
 
+// newJWTSigner returns a signer and its public key set (kid and alg set).
 func newJWTSigner(t *testing.T, alg jose.SignatureAlgorithm, kid string) (jwtSigner, string) {
 	t.Helper()
-	var key, pub any
-	switch alg {
-	case jose.RS256, jose.PS256:
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			t.Fatal(err)
-		}
-		key, pub = k, &k.PublicKey
-	case jose.ES256:
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		key, pub = k, &k.PublicKey
-	case jose.EdDSA:
-		p, k, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		key, pub = k, p
-	}
-	set, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: pub, KeyID: kid, Algorithm: string(alg)}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return jwtSigner{alg: alg, kid: kid, key: key}, string(set)
+	s := jwttest.New(t, alg, kid)
+	return jwtSigner{s}, jwttest.JWKS(t, true, s)
 }
 
 func (s jwtSigner) mint(t *testing.T, claims map[string]any) string {
 	t.Helper()
-	if _, ok := claims["exp"]; !ok {
-		claims["exp"] = jwtNow.Add(time.Hour).Unix()
-	}
-	opts := (&jose.SignerOptions{}).WithType("JWT")
-	if s.kid != "" {
-		opts = opts.WithHeader("kid", s.kid)
-	}
-	sg, err := jose.NewSigner(jose.SigningKey{Algorithm: s.alg, Key: s.key}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, _ := json.Marshal(claims)
-	obj, err := sg.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := obj.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return s.Mint(t, claims, jwtNow)
 }
 
-// evalJWT translates, then asks the evaluator what Envoy does with a bearer token ("" = none).
 func evalJWT(t *testing.T, in Inputs, tok string) explain.Result {
 	t.Helper()
 	cfg, _ := jwtAuthn(in)
@@ -335,7 +285,7 @@ func TestJWTAuthnBehaviour(t *testing.T) {
 		"unknown issuer is 401":             {rs.mint(t, claims("https://nobody.example")), 401},
 		"other issuer's key is 401":         {es.mint(t, claims("https://ed.example")), 401},
 		"never-fetched issuer is 401":       {never.mint(t, claims("https://never.example")), 401},
-		"never-fetched, no kid is 401":      {jwtSigner{alg: jose.RS256, key: never.key}.mint(t, claims("https://never.example")), 401},
+		"never-fetched, no kid is 401":      {jwtSigner{jwttest.Signer{Alg: jose.RS256, Key: never.Key}}.mint(t, claims("https://never.example")), 401},
 		"alg none is 401":                   {"eyJhbGciOiJub25lIn0.eyJpc3MiOiJodHRwczovL3JzLmV4YW1wbGUiLCJhdWQiOiJhcGkifQ.", 401},
 		"alg none with a signature 401":     {"eyJhbGciOiJub25lIn0.eyJpc3MiOiJodHRwczovL3JzLmV4YW1wbGUiLCJhdWQiOiJhcGkifQ.c2ln", 401},
 	}
@@ -398,7 +348,7 @@ func TestJWTAuthnLeakedIstioKey(t *testing.T) {
 	}
 	for name, in := range configs {
 		for _, kid := range []string{"", "unfetched", "real"} {
-			tok := jwtSigner{alg: jose.RS256, kid: kid, key: leaked}.mint(t, map[string]any{"iss": "https://i.example", "sub": "attacker"})
+			tok := jwtSigner{jwttest.Signer{Alg: jose.RS256, KID: kid, Key: leaked}}.mint(t, map[string]any{"iss": "https://i.example", "sub": "attacker"})
 			if res := evalJWT(t, in, tok); res.Allowed || res.Code != 401 {
 				t.Errorf("%s, kid %q: forged token got allowed=%v %d, want 401", name, kid, res.Allowed, res.Code)
 			}
