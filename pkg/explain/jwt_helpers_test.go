@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plainenvoy/controlplane/internal/jwttest"
-
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	jwtauthnv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
 	jose "github.com/go-jose/go-jose/v4"
 	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/plainenvoy/controlplane/internal/jwttest"
 )
 
 // now is the fixed verification time of every test.

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plainenvoy/controlplane/internal/jwttest"
-
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	jwtauthnv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
@@ -17,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
 
+	"github.com/plainenvoy/controlplane/internal/jwttest"
 	"github.com/plainenvoy/controlplane/pkg/explain"
 	"github.com/plainenvoy/controlplane/pkg/model"
 	"github.com/plainenvoy/controlplane/pkg/sources/file"
