@@ -22,8 +22,9 @@ type Options struct {
 	Translate TranslateFunc
 	// ExtAuthz is handed to every translation (the CUSTOM providers of the control plane's config).
 	ExtAuthz []translate.ExtAuthzProvider
-	// Debounce is how long the rebuild loop waits after a change for more changes, so a burst
-	// gives one rebuild per affected group. Default 5ms.
+	// Debounce is the least time between two rebuilds: a change after a quiet spell is built at
+	// once, and the changes that follow within Debounce are built together when it has passed,
+	// so a burst gives at most two rebuilds per affected group. Default 5ms.
 	Debounce time.Duration
 	// Identity, when set, proves proxy identities on their streams and serves workload
 	// certificates over SDS ("default", "ROOTCA") to the proxies that proved them.

@@ -1,17 +1,23 @@
 package snapshot
 
 import (
-	"github.com/plainenvoy/controlplane/pkg/model"
-
 	"context"
+	"runtime"
+	"sync"
 	"time"
+
+	"github.com/plainenvoy/controlplane/pkg/model"
 )
 
-// Run rebuilds dirty groups and drops idle ones until ctx is cancelled. A change wakes it; it
-// then waits Options.Debounce so that a burst of changes gives one rebuild per group.
+// Run rebuilds dirty groups and drops idle ones until ctx is cancelled. A change after a quiet
+// spell is built at once; changes that follow within Options.Debounce of a rebuild wait until
+// that window has passed and are built together, so a burst costs at most two rebuilds per
+// group and an isolated edit waits for nothing (a trailing-only debounce added its whole
+// window to every push).
 func (s *Server) Run(ctx context.Context) error {
 	sweep := time.NewTicker(min(s.opts.IdleTimeout/4, time.Minute))
 	defer sweep.Stop()
+	var last time.Time // end of the last rebuild
 	for {
 		select {
 		case <-ctx.Done():
@@ -19,12 +25,14 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-sweep.C:
 			s.sweep(ctx, time.Now())
 		case <-s.kick:
-			t := time.NewTimer(s.opts.Debounce)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return nil
-			case <-t.C:
+			if wait := s.opts.Debounce - time.Since(last); wait > 0 {
+				t := time.NewTimer(wait)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return nil
+				case <-t.C:
+				}
 			}
 			// Kicks that arrived during the window are covered by this pass.
 			select {
@@ -32,6 +40,7 @@ func (s *Server) Run(ctx context.Context) error {
 			default:
 			}
 			s.rebuild(ctx)
+			last = time.Now()
 		}
 	}
 }
@@ -52,19 +61,48 @@ func (s *Server) rebuild(ctx context.Context) {
 		g.buildMu.Lock()
 		defer g.buildMu.Unlock()
 	}
-	var ready []pending
-	for _, g := range groups {
-		// Translation has no ctx: stop between groups.
-		if ctx.Err() != nil {
-			return
-		}
-		if p, ok := s.prepare(ctx, g); ok {
-			ready = append(ready, p)
-		}
+	ready := s.prepareAll(ctx, groups)
+	if ctx.Err() != nil {
+		return
 	}
 	s.publish(ctx, ready...)
 	s.log.DebugContext(ctx, "groups rebuilt", "groups", len(groups), "changed", len(ready),
 		"seconds", time.Since(start).Seconds())
+}
+
+// prepareAll prepares groups on as many goroutines as there are CPUs: translation is pure and
+// per group, and a root-namespace edit dirties every group at once. The result keeps groups'
+// order and holds only those with something new to serve.
+func (s *Server) prepareAll(ctx context.Context, groups []*group) []pending {
+	results := make([]pending, len(groups))
+	changed := make([]bool, len(groups))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(len(groups), runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i], changed[i] = s.prepare(ctx, groups[i])
+			}
+		}()
+	}
+	for i := range groups {
+		// Translation has no ctx: stop between groups.
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	ready := results[:0]
+	for i, p := range results {
+		if changed[i] {
+			ready = append(ready, p)
+		}
+	}
+	return ready
 }
 
 // sweep drops groups that have had no connected proxy for Options.IdleTimeout. The cache
