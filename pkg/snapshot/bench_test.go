@@ -40,7 +40,7 @@ func BenchmarkSnapshotHash(b *testing.B) {
 			r := benchResources(n, 0)
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := build(r); err != nil {
+				if _, err := build(r, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -79,7 +79,7 @@ func BenchmarkPush1000Proxies(b *testing.B) {
 
 func mustBenchBuild(b *testing.B, r translate.Resources) built {
 	b.Helper()
-	bt, err := build(r)
+	bt, err := build(r, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,13 +16,16 @@ type group struct {
 	// buildMu serialises builds of this group, so an older build never overwrites a newer one.
 	buildMu sync.Mutex
 
-	proxy     model.Proxy // the first proxy seen; translation reads only GroupKey's fields
-	res       translate.Resources
-	problems  []model.Problem
-	served    built     // the snapshot in the cache; zero before the first build
-	setAt     time.Time // when served was set, for push latency
-	streams   int       // connected streams
-	idleSince time.Time // when streams dropped to 0
+	proxy model.Proxy // the first proxy seen; translation reads only GroupKey's fields
+	// keySources are the JWKS sources the served configuration inlines (translate.Resources):
+	// a change of their keys rebuilds the group. The translated protos themselves are not kept:
+	// the served bytes are all a group needs, and Config decodes them when asked.
+	keySources []string
+	problems   []model.Problem
+	served     built     // the snapshot in the cache; zero before the first build
+	setAt      time.Time // when served was set, for push latency
+	streams    int       // connected streams
+	idleSince  time.Time // when streams dropped to 0
 }
 
 // attach registers a stream of proxy p, creating p's group if needed, and builds a new
@@ -88,10 +91,11 @@ func (s *Server) prepare(ctx context.Context, g *group) (pending, bool) {
 	if res.Secrets, err = s.withWorkloadSecrets(g.proxy, res.Secrets); err != nil {
 		s.log.ErrorContext(ctx, "workload certificate not issued; the proxy's mTLS chains fail closed", "group", g.key, "err", err)
 	}
-	b, err := build(res)
+	b, err := build(res, s.shared)
 	if err == nil {
 		err = check(res, b.snap)
 	}
+	b.snap = nil // checked: from here on only the bytes are kept
 	s.metrics.buildSeconds.Observe(time.Since(start).Seconds())
 	if err != nil {
 		kind := "build"
@@ -107,14 +111,14 @@ func (s *Server) prepare(ctx context.Context, g *group) (pending, bool) {
 		}
 		// Nothing served yet: an empty configuration fails closed (no listener, no traffic).
 		res, problems = translate.Resources{}, nil
-		if b, err = build(res); err != nil {
+		if b, err = build(res, s.shared); err != nil {
 			return pending{}, false
 		}
 	}
 	if b.version == s.servedVersion(g) {
 		s.metrics.builds.WithLabelValues("unchanged").Inc()
 		s.mu.Lock()
-		g.res, g.problems = res, problems
+		g.keySources, g.problems = res.KeySources, problems
 		s.mu.Unlock()
 		return pending{}, false
 	}
@@ -134,7 +138,7 @@ func (s *Server) publish(ctx context.Context, ps ...pending) {
 		if s.groups[g.key] != g {
 			continue // dropped as idle while building: setting it would leak a cache entry
 		}
-		g.res, g.problems, g.served, g.setAt = p.res, p.problems, p.b, now
+		g.keySources, g.problems, g.served, g.setAt = p.res.KeySources, p.problems, p.b, now
 		live = append(live, p)
 	}
 	s.mu.Unlock()

@@ -1,10 +1,21 @@
 package snapshot
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/plainenvoy/controlplane/pkg/translate"
 )
 
 // prepared is one group's resources, marshalled once when the group's snapshot is built and
@@ -46,6 +57,14 @@ func (ts *typeSnap) add(typeURL, name, version string, data []byte) {
 	ts.deltas = append(ts.deltas, &deltaRes{Name: name, Version: version, Resource: a})
 }
 
+// addShared appends a resource from the intern table; build adds them in name order.
+func (ts *typeSnap) addShared(r *deltaRes) {
+	ts.byName[r.Name] = len(ts.names)
+	ts.names = append(ts.names, r.Name)
+	ts.anys = append(ts.anys, r.Resource)
+	ts.deltas = append(ts.deltas, r)
+}
+
 // returned maps every resource to the type version: what a stream has after a full SotW
 // response. It is a fresh map: the library's subscription edits the map it is given.
 func (ts *typeSnap) returned() map[string]string {
@@ -73,4 +92,35 @@ func (ts *typeSnap) subset(names []string) ([]*anypb.Any, map[string]string) {
 		ret[ts.names[i]] = ts.version
 	}
 	return anys, ret
+}
+
+// resources decodes the served bytes back into protos, for `controlplane config`: groups keep
+// only the bytes.
+func (p prepared) resources() (translate.Resources, error) {
+	var r translate.Resources
+	var errs []error
+	r.Clusters = decodeAll[*clusterv3.Cluster](p.get(resourcev3.ClusterType), &errs)
+	r.Endpoints = decodeAll[*endpointv3.ClusterLoadAssignment](p.get(resourcev3.EndpointType), &errs)
+	r.Listeners = decodeAll[*listenerv3.Listener](p.get(resourcev3.ListenerType), &errs)
+	r.Routes = decodeAll[*routev3.RouteConfiguration](p.get(resourcev3.RouteType), &errs)
+	r.Secrets = decodeAll[*tlsv3.Secret](p.get(resourcev3.SecretType), &errs)
+	return r, errors.Join(errs...)
+}
+
+func decodeAll[T proto.Message](ts *typeSnap, errs *[]error) []T {
+	out := make([]T, 0, len(ts.anys))
+	for i, a := range ts.anys {
+		m, err := a.UnmarshalNew()
+		if err != nil {
+			*errs = append(*errs, fmt.Errorf("decode %s: %w", ts.names[i], err))
+			continue
+		}
+		t, ok := m.(T)
+		if !ok {
+			*errs = append(*errs, fmt.Errorf("decode %s: unexpected type %s", ts.names[i], a.GetTypeUrl()))
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
 }

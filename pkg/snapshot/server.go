@@ -18,6 +18,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	xds     *watcher
+	shared  *internTable  // resources shared by every group's snapshot
 	kick    chan struct{} // cap 1: some group is dirty
 	ready   atomic.Bool
 
@@ -42,6 +43,7 @@ func New(opts Options) (*Server, error) {
 		log:     log,
 		metrics: m,
 		xds:     newWatcher(),
+		shared:  newInternTable(),
 		kick:    make(chan struct{}, 1),
 		groups:  map[string]*group{},
 		dirty:   map[string]bool{},
@@ -77,7 +79,7 @@ func (s *Server) SetKeys(keys map[string]model.KeySet, changed []string) {
 	s.keys = keys
 	for key, g := range s.groups {
 		for _, src := range changed {
-			if slices.Contains(g.res.KeySources, src) {
+			if slices.Contains(g.keySources, src) {
 				s.dirty[key] = true
 				break
 			}

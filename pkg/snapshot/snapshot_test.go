@@ -33,12 +33,12 @@ func TestVersionsAreContentHashes(t *testing.T) {
 	a := translate.Resources{Clusters: []*clusterv3.Cluster{cluster("a", "")}, Listeners: []*listenerv3.Listener{{Name: "l"}}}
 	same := translate.Resources{Clusters: []*clusterv3.Cluster{cluster("a", "")}, Listeners: []*listenerv3.Listener{{Name: "l"}}}
 	other := translate.Resources{Clusters: []*clusterv3.Cluster{cluster("b", "")}, Listeners: []*listenerv3.Listener{{Name: "l"}}}
-	ba, err := build(a)
+	ba, err := build(a, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bs, _ := build(same)
-	bo, _ := build(other)
+	bs, _ := build(same, nil)
+	bo, _ := build(other, nil)
 	if ba.version != bs.version || ba.versions[resourcev3.ClusterType] != bs.versions[resourcev3.ClusterType] {
 		t.Fatalf("equal content, different versions: %v %v", ba.versions, bs.versions)
 	}
@@ -69,7 +69,7 @@ func TestCheck(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			b, err := build(tc.res)
+			b, err := build(tc.res, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -109,7 +109,13 @@ func (s *Server) Config(nodeID string) (ProxyConfig, bool) {
 		if !ok {
 			return ProxyConfig{}, false
 		}
-		return ProxyConfig{Status: ps, Resources: g.res, Problems: g.problems}, true
+		res, err := g.served.prepared.resources()
+		if err != nil {
+			// The bytes were marshalled from these very types: failing to read them back is a bug.
+			s.log.Error("served configuration could not be decoded for display", "group", g.key, "err", err)
+		}
+		res.KeySources = g.keySources
+		return ProxyConfig{Status: ps, Resources: res, Problems: g.problems}, true
 	}
 	return ProxyConfig{}, false
 }

@@ -21,7 +21,8 @@ var typeURLs = []string{
 
 // built is one group's configuration ready to serve: its resources marshalled once, with a
 // content-hash version per type, and the overall version (a hash of the per-type versions).
-// snap holds the same resources unmarshalled, for the consistency checks.
+// snap holds the same resources unmarshalled for the consistency checks; prepare drops it
+// once they have passed, so a served group keeps only the bytes.
 type built struct {
 	snap     *cache.Snapshot
 	prepared prepared
@@ -54,7 +55,9 @@ func asResources[T types.Resource](xs []T) []types.Resource {
 // and versions. Equal content gives equal versions in every replica and after restarts (of
 // one build: deterministic marshalling is stable within a protobuf version), so an Envoy that
 // reconnects with what it has is sent nothing.
-func build(r translate.Resources) (built, error) {
+//
+// With a table, resources whose bytes another group already holds are shared with it.
+func build(r translate.Resources, shared *internTable) (built, error) {
 	b := built{snap: &cache.Snapshot{}, prepared: prepared{}, versions: map[string]string{}}
 	all := sha256.New()
 	marshal := proto.MarshalOptions{Deterministic: true}
@@ -73,7 +76,11 @@ func build(r translate.Resources) (built, error) {
 			rv := hex.EncodeToString(sum[:8])
 			// Length prefixes keep the framing unambiguous.
 			fmt.Fprintf(h, "%d:%s;%s;", len(name), name, rv)
-			ts.add(typeURL, name, rv, data)
+			if shared != nil {
+				ts.addShared(shared.resource(typeURL, name, rv, sum, data))
+			} else {
+				ts.add(typeURL, name, rv, data)
+			}
 		}
 		ts.version = hex.EncodeToString(h.Sum(nil))[:16]
 		b.versions[typeURL] = ts.version

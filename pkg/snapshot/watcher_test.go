@@ -25,7 +25,7 @@ func testNode(id, ns string) *corev3.Node {
 
 func mustBuild(t *testing.T, r translate.Resources) built {
 	t.Helper()
-	b, err := build(r)
+	b, err := build(r, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

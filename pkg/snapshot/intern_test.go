@@ -1,0 +1,70 @@
+package snapshot
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+)
+
+// TestGroupsShareEqualResources: two groups' builds of the same clusters share one marshalled
+// copy; a changed cluster is not shared; and once no snapshot holds a resource, the table
+// forgets it.
+func TestGroupsShareEqualResources(t *testing.T) {
+	table := newInternTable()
+	a, err := build(benchResources(3, 0), table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := build(benchResources(3, 0), table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := build(benchResources(3, 1), table) // every cluster's timeout differs
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, cb, cc := a.prepared.get(resourcev3.ClusterType), b.prepared.get(resourcev3.ClusterType), c.prepared.get(resourcev3.ClusterType)
+	for i := range ca.anys {
+		if ca.anys[i] != cb.anys[i] || ca.deltas[i] != cb.deltas[i] {
+			t.Errorf("cluster %s: equal bytes not shared", ca.names[i])
+		}
+		if ca.anys[i] == cc.anys[i] {
+			t.Errorf("cluster %s: different bytes shared", ca.names[i])
+		}
+	}
+	if got := table.len(); got != 8 { // 3 + 3 clusters, 2 listeners
+		t.Fatalf("table holds %d resources, want 8", got)
+	}
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(b)
+	runtime.KeepAlive(c)
+	a, b, c = built{}, built{}, built{}
+	deadline := time.Now().Add(10 * time.Second)
+	for table.len() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("table still holds %d resources no snapshot uses", table.len())
+		}
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestConfigDecodesServedBytes: groups keep only bytes; what `controlplane config` shows is
+// decoded from them and equals what was translated.
+func TestConfigDecodesServedBytes(t *testing.T) {
+	r := benchResources(4, 0)
+	b, err := build(r, newInternTable())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.prepared.resources()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Clusters) != 4 || len(got.Listeners) != 1 || got.Clusters[2].GetName() != r.Clusters[2].GetName() ||
+		len(got.Listeners[0].GetFilterChains()) != 4 {
+		t.Fatalf("decoded %d clusters, %d listeners; want what was built", len(got.Clusters), len(got.Listeners))
+	}
+}
