@@ -110,10 +110,12 @@ func (f explainFlags) config() (explain.Config, model.Proxy, []model.Problem, er
 	if nodeErr != nil {
 		problems = append(problems, model.Problem{Origin: model.Origin{File: f.node}, Reason: nodeErr.Error()})
 	}
-	providers, err := readMeshConfig(f.mesh.meshConfigFile)
+	meshProblems, err := f.mesh.readSettings()
 	if err != nil {
 		return explain.Config{}, proxy, nil, err
 	}
+	problems = append(problems, meshProblems...)
+	providers := f.mesh.settings.ExtensionProviders
 	keys, err := readJWKSFiles(f.jwks)
 	if err != nil {
 		return explain.Config{}, proxy, nil, err

@@ -15,6 +15,8 @@ type meshFlags struct {
 	trustDomain        string
 	trustDomainAliases []string
 	meshConfigFile     string
+	// settings is what readSettings read from meshConfigFile.
+	settings meshConfig
 }
 
 func (f *meshFlags) register(fs *pflag.FlagSet) {
@@ -26,19 +28,28 @@ func (f *meshFlags) register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.trustDomainAliases, "trust-domain-alias", nil,
 		"other trust domains treated as this one in principals (repeatable; MeshConfig trustDomainAliases)")
 	fs.StringVar(&f.meshConfigFile, "mesh-config", "",
-		"YAML file with MeshConfig-style extensionProviders (envoyExtAuthzHttp/envoyExtAuthzGrpc) for CUSTOM authorization")
+		"YAML file with MeshConfig fields: extensionProviders (envoyExtAuthzHttp/envoyExtAuthzGrpc) for CUSTOM authorization, meshMTLS, tlsDefaults")
+}
+
+// readSettings reads --mesh-config into f.settings; call it before mesh(). The problems are
+// warnings (errors fail the call).
+func (f *meshFlags) readSettings() ([]model.Problem, error) {
+	mc, problems, err := readMeshConfig(f.meshConfigFile)
+	f.settings = mc
+	return problems, err
 }
 
 func (f *meshFlags) mesh() model.Mesh {
 	return model.Mesh{
 		RootNamespace: f.rootNamespace, TrustDomain: f.trustDomain, TrustDomainAliases: f.trustDomainAliases,
+		MeshMTLS: f.settings.MeshMTLS, TLSDefaults: f.settings.TLSDefaults,
 	}.WithDefaults()
 }
 
 // load reads --mesh-config and the --config directory once, for the commands that work on a
 // snapshot of the files rather than watching them.
 func (f *meshFlags) load() (*model.Store, []model.Problem, []translate.ExtAuthzProvider, error) {
-	providers, err := readMeshConfig(f.meshConfigFile)
+	meshProblems, err := f.readSettings()
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -47,5 +58,5 @@ func (f *meshFlags) load() (*model.Store, []model.Problem, []translate.ExtAuthzP
 		return nil, nil, nil, err
 	}
 	store, problems, err := src.Load()
-	return store, problems, providers, err
+	return store, append(meshProblems, problems...), f.settings.ExtensionProviders, err
 }

@@ -29,7 +29,7 @@ func TestReadMeshConfig(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			got, err := readMeshConfig(path)
+			mc, _, err := readMeshConfig(path)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
@@ -40,12 +40,45 @@ func TestReadMeshConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			var names []string
-			for _, p := range got {
+			for _, p := range mc.ExtensionProviders {
 				names = append(names, p.Name)
 			}
 			if strings.Join(names, ",") != strings.Join(tc.want, ",") {
 				t.Errorf("providers %v, want %v", names, tc.want)
 			}
 		})
+	}
+}
+
+// TestReadMeshConfigTLS: meshMTLS and tlsDefaults reach the mesh; a version Istio would refuse
+// is an error naming the file and field; an unknown cipher is a warning naming them.
+func TestReadMeshConfigTLS(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, yaml string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	good := write("good.yaml", "meshMTLS: {minProtocolVersion: TLSV1_3}\ntlsDefaults:\n  ecdhCurves: [P-256]\n  cipherSuites: [ECDHE-RSA-AES128-GCM-SHA256, NOT-A-CIPHER]\n")
+	f := meshFlags{meshConfigFile: good}
+	problems, err := f.readSettings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := f.mesh()
+	if m.MeshMTLS.MinProtocolVersion != "TLSV1_3" || len(m.TLSDefaults.EcdhCurves) != 1 {
+		t.Fatalf("mesh %+v: settings not read", m)
+	}
+	if len(problems) != 1 || !strings.Contains(problems[0].String(), "good.yaml") ||
+		!strings.Contains(problems[0].String(), "tlsDefaults.cipherSuites[1]") {
+		t.Fatalf("problems %v, want one warning for tlsDefaults.cipherSuites[1] in good.yaml", problems)
+	}
+	bad := write("bad.yaml", "tlsDefaults: {minProtocolVersion: TLSV1_0}\n")
+	f = meshFlags{meshConfigFile: bad}
+	if _, err := f.readSettings(); err == nil || !strings.Contains(err.Error(), "bad.yaml") ||
+		!strings.Contains(err.Error(), "tlsDefaults.minProtocolVersion") {
+		t.Fatalf("error %v, want one naming bad.yaml and tlsDefaults.minProtocolVersion", err)
 	}
 }

@@ -95,11 +95,15 @@ func runServe(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var runs []func(context.Context) error
-	sources, err := newSources(f.mesh, f.kube, f.fileDebounce, log, reg)
+	meshProblems, err := f.mesh.readSettings()
 	if err != nil {
 		return err
 	}
-	providers, err := readMeshConfig(f.mesh.meshConfigFile)
+	for _, p := range meshProblems {
+		log.Warn("mesh config problem", "problem", p.String())
+	}
+	providers := f.mesh.settings.ExtensionProviders
+	sources, err := newSources(f.mesh, f.kube, f.fileDebounce, log, reg)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,10 @@ type Mesh struct {
 	RootNamespace      string   `json:"rootNamespace,omitempty"`
 	TrustDomain        string   `json:"trustDomain,omitempty"`
 	TrustDomainAliases []string `json:"trustDomainAliases,omitempty"`
+	// MeshMTLS tunes ISTIO_MUTUAL (mesh mTLS) and TLSDefaults every other TLS the proxies
+	// terminate or originate; see TLSConfig and ValidateMesh.
+	MeshMTLS    TLSConfig `json:"meshMTLS,omitzero"`
+	TLSDefaults TLSConfig `json:"tlsDefaults,omitzero"`
 }
 
 // WithDefaults fills empty fields with Istio's defaults.

@@ -11,6 +11,7 @@ func validateServerTLS(ps *problems, field string, t *networkingv1alpha3.ServerT
 		return
 	}
 	mode := t.GetMode()
+	validateCACertCredential(ps, field, t)
 	switch mode {
 	case networkingv1alpha3.ServerTLSSettings_ISTIO_MUTUAL:
 		validateIstioMutualServer(ps, field, t)
@@ -102,5 +103,23 @@ func validateIstioMutualServer(ps *problems, field string, t *networkingv1alpha3
 		if f.set {
 			ps.errorf(field+"."+f.name, "ISTIO_MUTUAL TLS cannot have associated %s", f.label)
 		}
+	}
+}
+
+// validateCACertCredential warns where caCertCredentialName is ignored. Istio's validation has
+// no rule for the field (pkg/config/validation validateTLSOptions), but its translation reads
+// it only for MUTUAL and OPTIONAL_MUTUAL servers whose certificate comes from credentialName(s)
+// (pilot/pkg/security/model ApplyCredentialSDSToServerCommonTLSContext): elsewhere a client CA
+// the author meant to enforce would be silently unused.
+func validateCACertCredential(ps *problems, field string, t *networkingv1alpha3.ServerTLSSettings) {
+	if t.GetCaCertCredentialName() == "" {
+		return
+	}
+	f := field + ".caCertCredentialName"
+	switch mode := t.GetMode(); {
+	case mode != networkingv1alpha3.ServerTLSSettings_MUTUAL && mode != networkingv1alpha3.ServerTLSSettings_OPTIONAL_MUTUAL:
+		ps.warnf(f, "caCertCredentialName is only used by MUTUAL and OPTIONAL_MUTUAL TLS; ignored in %v mode", mode)
+	case t.GetCredentialName() == "" && len(t.GetCredentialNames()) == 0:
+		ps.warnf(f, "caCertCredentialName is only used with credentialName or credentialNames; ignored, clients are verified with caCertificates")
 	}
 }

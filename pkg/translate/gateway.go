@@ -35,6 +35,14 @@ func gatewayResources(in Inputs) (Resources, []model.Problem) {
 	for _, port := range slicesSortedKeys32(byPort) {
 		servers := byPort[port]
 		rc := routeContext{in: in, reg: reg, clusters: clusters, port: port}
+		if servers[0].class() == classTCP {
+			l, ps := gatewayTCPListener(rc, servers, filters)
+			problems = append(problems, ps...)
+			if l != nil {
+				r.Listeners = append(r.Listeners, l)
+			}
+			continue
+		}
 		if servers[0].isTLS() {
 			l, routes, ps := gatewayTLSListener(rc, servers, filters)
 			problems = append(problems, ps...)
@@ -71,8 +79,8 @@ func gatewayResources(in Inputs) (Resources, []model.Problem) {
 }
 
 // gatewayServersByPort collects the servers of the Gateways selecting the proxy by port. A
-// port serves either plain HTTP or TLS (SEMANTICS.md §7.1): servers of the other kind than the
-// port's oldest server are reported and skipped, as are servers of other protocols.
+// port serves one class: plain HTTP, TLS or TCP (SEMANTICS.md §7.1): servers of another class
+// than the port's oldest server are reported and skipped, as are servers of other protocols.
 func gatewayServersByPort(in Inputs) (map[uint32][]gatewayServer, []model.Problem) {
 	all := map[uint32][]gatewayServer{}
 	var problems []model.Problem
@@ -84,11 +92,11 @@ func gatewayServersByPort(in Inputs) (map[uint32][]gatewayServer, []model.Proble
 		for i, s := range gw.Spec.GetServers() {
 			gs := gatewayServer{gw: gw, index: i, server: s}
 			switch strings.ToUpper(s.GetPort().GetProtocol()) {
-			case "HTTP", "HTTP2", "GRPC", "HTTPS", "TLS":
+			case "HTTP", "HTTP2", "GRPC", "HTTPS", "TLS", "TCP":
 				all[s.GetPort().GetNumber()] = append(all[s.GetPort().GetNumber()], gs)
 			default:
 				problems = append(problems, model.ProblemFor(&gw.Meta, model.SeverityError, gs.field()+".port.protocol",
-					"protocol %q is not served (only HTTP, HTTP2, GRPC, HTTPS, TLS); server skipped", s.GetPort().GetProtocol()))
+					"protocol %q is not served (only HTTP, HTTP2, GRPC, HTTPS, TLS, TCP); server skipped", s.GetPort().GetProtocol()))
 			}
 		}
 	}
@@ -96,13 +104,13 @@ func gatewayServersByPort(in Inputs) (map[uint32][]gatewayServer, []model.Proble
 	for port, servers := range all {
 		first := oldestFirst(servers)[0]
 		for _, s := range servers {
-			if s.isTLS() == first.isTLS() {
+			if s.class() == first.class() {
 				out[port] = append(out[port], s)
 				continue
 			}
 			problems = append(problems, model.ProblemFor(&s.gw.Meta, model.SeverityError, s.field()+".port.protocol",
-				"port %d already serves %s for %s %s; one port cannot serve both plain HTTP and TLS; server skipped",
-				port, first.server.GetPort().GetProtocol(), first.ref(), first.field()))
+				"port %d already serves %s for %s %s; one port cannot serve both %s and %s; server skipped",
+				port, first.server.GetPort().GetProtocol(), first.ref(), first.field(), first.class(), s.class()))
 		}
 	}
 	return out, problems

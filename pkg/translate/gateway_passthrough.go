@@ -43,7 +43,7 @@ func passthroughChains(rc routeContext, s gatewayServer, claims *sniClaims, filt
 				if j > 0 {
 					name += fmt.Sprintf("/match[%d]", j)
 				}
-				proxy, ps := tlsRouteProxy(rc, vs, tr, field, name)
+				proxy, ps := routeProxy(rc, vs, tr.GetRoute(), field, name)
 				problems = append(problems, ps...)
 				chains = append(chains, &listenerv3.FilterChain{
 					Name:             name,
@@ -92,12 +92,12 @@ func passthroughNames(s gatewayServer, vs *model.VirtualService, sniHosts []stri
 	return slices.Compact(out), matched
 }
 
-// tlsRouteProxy is the tcp_proxy of a TLS route: its destinations by weight. With none that
-// resolves, connections go to the black hole (closed), never elsewhere.
-func tlsRouteProxy(rc routeContext, vs *model.VirtualService, tr *networkingv1alpha3.TLSRoute, field, statPrefix string) (*listenerv3.Filter, []model.Problem) {
+// routeProxy is the tcp_proxy of a TLS or TCP route: its destinations by weight. With none
+// that resolves, connections go to the black hole (closed), never elsewhere.
+func routeProxy(rc routeContext, vs *model.VirtualService, route []*networkingv1alpha3.RouteDestination, field, statPrefix string) (*listenerv3.Filter, []model.Problem) {
 	var problems []model.Problem
 	var weighted []*tcpproxyv3.TcpProxy_WeightedCluster_ClusterWeight
-	for i, d := range tr.GetRoute() {
+	for i, d := range route {
 		name, reason := rc.resolve(vs.Namespace, d.GetDestination())
 		if reason != "" {
 			problems = append(problems, model.ProblemFor(&vs.Meta, model.SeverityError,
@@ -105,7 +105,7 @@ func tlsRouteProxy(rc routeContext, vs *model.VirtualService, tr *networkingv1al
 			continue
 		}
 		w := uint32(d.GetWeight())
-		if len(tr.GetRoute()) == 1 {
+		if len(route) == 1 {
 			w = 100
 		}
 		if w > 0 {

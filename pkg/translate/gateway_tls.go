@@ -25,8 +25,9 @@ func httpsRouteName(port uint32, s gatewayServer) string {
 }
 
 // gatewayTLSListener builds the listener of a port whose servers terminate or pass through TLS
-// (SEMANTICS.md §7.1): a filter chain per HTTPS server, chosen by SNI, and one per TLS route of
-// a PASSTHROUGH server. A listener left without chains is not emitted.
+// (SEMANTICS.md §7.1): a filter chain per HTTPS server and per terminating TLS server (routed
+// by tcp routes), chosen by SNI, and one per TLS route of a PASSTHROUGH server. A listener left
+// without chains is not emitted.
 func gatewayTLSListener(rc routeContext, servers []gatewayServer, filters policyFilters) (*listenerv3.Listener, []*routev3.RouteConfiguration, []model.Problem) {
 	var problems []model.Problem
 	var chains []*listenerv3.FilterChain
@@ -42,14 +43,17 @@ func gatewayTLSListener(rc routeContext, servers []gatewayServer, filters policy
 			cs, ps := passthroughChains(rc, s, &claims, filters)
 			chains, problems = append(chains, cs...), append(problems, ps...)
 		default:
-			if !strings.EqualFold(s.server.GetPort().GetProtocol(), "HTTPS") {
-				problems = append(problems, model.ProblemFor(&s.gw.Meta, model.SeverityError, s.field()+".port.protocol",
-					"terminating TLS for protocol %s (TCP routes) is not supported yet; server skipped", s.server.GetPort().GetProtocol()))
-				continue
-			}
 			names, ok, ps := claims.claim(s, serverNames(s.server.GetHosts()))
 			problems = append(problems, ps...)
 			if !ok {
+				continue
+			}
+			if !strings.EqualFold(s.server.GetPort().GetProtocol(), "HTTPS") {
+				c, ps := tlsTerminatedTCPChain(rc, s, names, filters)
+				problems = append(problems, ps...)
+				if c != nil {
+					chains = append(chains, c)
+				}
 				continue
 			}
 			c, rcfg, ps := httpsChain(rc, s, names, filters)

@@ -126,18 +126,18 @@ func meshCommonTLS(sans []*tlsv3.SubjectAltNameMatcher, alpn []string) *tlsv3.Co
 }
 
 // meshServerTLS is the inbound mTLS context of a STRICT or PERMISSIVE port (SEMANTICS.md
-// §5.2): a client certificate from a mesh trust domain is required. HTTP chains negotiate
-// h2/http1.1; TCP chains negotiate nothing, so an Istio client's istio-peer-exchange is never
-// selected and no exchange bytes reach the application (D1).
+// §5.2): a client certificate from a mesh trust domain is required; MeshConfig meshMTLS sets
+// the minimum version and cipher suites. HTTP chains negotiate h2/http1.1; TCP chains
+// negotiate nothing, so an Istio client's istio-peer-exchange is never selected and no
+// exchange bytes reach the application (D1).
 func meshServerTLS(mesh model.Mesh, http bool) *tlsv3.DownstreamTlsContext {
 	var alpn []string
 	if http {
 		alpn = httpALPN()
 	}
-	return &tlsv3.DownstreamTlsContext{
-		RequireClientCertificate: wrapperspb.Bool(true),
-		CommonTlsContext:         meshCommonTLS(meshPeerSANs(mesh), alpn),
-	}
+	common := meshCommonTLS(meshPeerSANs(mesh), alpn)
+	common.TlsParams = meshInboundTLSParams(mesh)
+	return &tlsv3.DownstreamTlsContext{RequireClientCertificate: wrapperspb.Bool(true), CommonTlsContext: common}
 }
 
 // systemRootsFile is the CA bundle of Debian-based images, the official Envoy image's among

@@ -3,8 +3,10 @@ package translate
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
 
@@ -17,7 +19,12 @@ import (
 func gatewayServerTLS(in Inputs, s gatewayServer) (*tlsv3.DownstreamTlsContext, []model.Problem) {
 	t := s.server.GetTls()
 	field := s.field() + ".tls"
-	params, problems := serverTLSParams(s.gw, field, t)
+	var defaults model.TLSConfig
+	if m := t.GetMode(); m == networkingv1alpha3.ServerTLSSettings_SIMPLE || m == networkingv1alpha3.ServerTLSSettings_MUTUAL ||
+		m == networkingv1alpha3.ServerTLSSettings_OPTIONAL_MUTUAL {
+		defaults = in.Store.Mesh.TLSDefaults
+	}
+	params, problems := serverTLSParams(defaults, s.gw, field, t)
 	common := &tlsv3.CommonTlsContext{TlsParams: params, AlpnProtocols: httpALPN()}
 	mode := t.GetMode()
 	static := &tlsv3.CertificateValidationContext{
@@ -56,11 +63,8 @@ func gatewayServerTLS(in Inputs, s gatewayServer) (*tlsv3.DownstreamTlsContext, 
 	}
 	// MUTUAL and OPTIONAL_MUTUAL verify a presented client certificate; only MUTUAL requires one.
 	caName := ""
-	switch {
-	case t.GetCaCertCredentialName() != "":
-		caName = credentialResource(t.GetCaCertCredentialName()) + caSuffix
-	case len(creds) > 0:
-		caName = credentialResource(creds[0]) + caSuffix
+	if len(creds) > 0 {
+		caName = caCredentialResource(t.GetCaCertCredentialName(), creds[0])
 	}
 	if caName != "" {
 		if _, reason := credentialCA(in, caName); reason != "" {
@@ -79,50 +83,54 @@ func gatewayServerTLS(in Inputs, s gatewayServer) (*tlsv3.DownstreamTlsContext, 
 	return &tlsv3.DownstreamTlsContext{CommonTlsContext: common, RequireClientCertificate: wrapperspb.Bool(require)}, problems
 }
 
-// serverTLSParams maps min/max protocol versions one-to-one (TLS_AUTO leaves Envoy's default)
-// and keeps the cipher suites Envoy accepts, dropping others and repeats with a warning, as
-// Istio does (an unknown suite would make Envoy reject the whole listener).
-func serverTLSParams(gw *model.Gateway, field string, t *networkingv1alpha3.ServerTLSSettings) (*tlsv3.TlsParameters, []model.Problem) {
-	p := &tlsv3.TlsParameters{
-		TlsMinimumProtocolVersion: tlsv3.TlsParameters_TlsProtocol(t.GetMinProtocolVersion()),
-		TlsMaximumProtocolVersion: tlsv3.TlsParameters_TlsProtocol(t.GetMaxProtocolVersion()),
+// caCredentialResource is the SDS name of a credential server's client CA. As in Istio
+// (ApplyCredentialSDSToServerCommonTLSContext), caCertCredentialName replaces the CA of the
+// first credential and is used as written when it already names a CA resource ("N-cacert",
+// read from Secret N-cacert, else N). Istio would request a bare "N" as a certificate, which
+// cannot validate clients; we read the CA of Secret N (N-cacert first, as for credentialName),
+// the field's documented meaning. With file certificates Istio ignores the field (validation
+// warns), so the caller only asks when a credential is set.
+func caCredentialResource(caCertCredentialName, firstCredential string) string {
+	if caCertCredentialName == "" {
+		return credentialResource(firstCredential) + caSuffix
 	}
+	name := credentialResource(caCertCredentialName)
+	if strings.HasSuffix(name, caSuffix) {
+		return name
+	}
+	return name + caSuffix
+}
+
+// serverTLSParams starts from MeshConfig tlsDefaults (given only for the modes Istio applies
+// them to), then the server's own settings win: min/max protocol versions map one-to-one
+// (TLS_AUTO leaves the default), and the cipher suites Envoy accepts replace the defaults'.
+// Other suites and repeats are dropped with a warning, as Istio does (an unknown suite would
+// make Envoy reject the whole listener).
+func serverTLSParams(defaults model.TLSConfig, gw *model.Gateway, field string, t *networkingv1alpha3.ServerTLSSettings) (*tlsv3.TlsParameters, []model.Problem) {
+	p := gatewayTLSDefaults(defaults)
+	if v := t.GetMinProtocolVersion(); v != networkingv1alpha3.ServerTLSSettings_TLS_AUTO {
+		p.TlsMinimumProtocolVersion = tlsv3.TlsParameters_TlsProtocol(v)
+	}
+	p.TlsMaximumProtocolVersion = tlsv3.TlsParameters_TlsProtocol(t.GetMaxProtocolVersion())
+	var suites []string
 	var problems []model.Problem
 	for i, cs := range t.GetCipherSuites() {
 		switch {
-		case !validCipherSuite(cs):
+		case !model.ValidCipherSuite(cs):
 			problems = append(problems, model.ProblemFor(&gw.Meta, model.SeverityWarning, fmt.Sprintf("%s.cipherSuites[%d]", field, i),
 				"unsupported cipher suite %q ignored", cs))
-		case slices.Contains(p.CipherSuites, cs):
+		case slices.Contains(suites, cs):
 			problems = append(problems, model.ProblemFor(&gw.Meta, model.SeverityWarning, fmt.Sprintf("%s.cipherSuites[%d]", field, i),
 				"duplicate cipher suite %q ignored", cs))
 		default:
-			p.CipherSuites = append(p.CipherSuites, cs)
+			suites = append(suites, cs)
 		}
 	}
-	if p.TlsMinimumProtocolVersion == 0 && p.TlsMaximumProtocolVersion == 0 && len(p.CipherSuites) == 0 {
+	if len(suites) > 0 {
+		p.CipherSuites = suites
+	}
+	if proto.Equal(p, &tlsv3.TlsParameters{}) {
 		return nil, problems
 	}
 	return p, problems
-}
-
-// validCipherSuite is Istio's check (BoringSSL names without PSK); "ALL" and expressions
-// starting with an operator such as "-" or "[" are passed through, an empty name is not.
-func validCipherSuite(cs string) bool {
-	if cs == "" {
-		return false
-	}
-	if cs == "ALL" {
-		return true
-	}
-	if c := cs[0]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-		return true
-	}
-	return slices.Contains([]string{
-		"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
-		"ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
-		"ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
-		"ECDHE-ECDSA-AES128-SHA", "ECDHE-RSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA", "ECDHE-RSA-AES256-SHA",
-		"AES128-GCM-SHA256", "AES256-GCM-SHA384", "AES128-SHA", "AES256-SHA", "DES-CBC3-SHA",
-	}, cs)
 }

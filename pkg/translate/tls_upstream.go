@@ -98,6 +98,7 @@ func simpleUpstream(in Inputs, k clusterKey, d drField) (clusterTLS, []model.Pro
 		TlsMinimumProtocolVersion: tlsv3.TlsParameters_TLSv1_2,
 		TlsMaximumProtocolVersion: tlsv3.TlsParameters_TLSv1_3,
 	}}
+	applyUpstreamTLSDefaults(common.TlsParams, in.Store.Mesh.TLSDefaults)
 	if protocolOf(k.port) == protocolHTTP2 {
 		common.AlpnProtocols = []string{"h2"}
 	}
