@@ -3,7 +3,6 @@ package snapshot
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -30,7 +29,8 @@ func (e *configError) Error() string { return e.err.Error() }
 
 // check runs ValidateAll on every resource, then checks that every route, endpoint and secret
 // a listener or cluster references is in the same snapshot, except the secrets the control
-// plane deliberately leaves unanswered (see unansweredByDesign).
+// plane deliberately leaves unanswered: the credentials translation lists in
+// r.UnansweredSecrets, and the workload identity (see unansweredByDesign).
 func check(r translate.Resources, snap *cache.Snapshot) error {
 	for _, items := range byType(r) {
 		for _, res := range items {
@@ -51,7 +51,7 @@ func check(r translate.Resources, snap *cache.Snapshot) error {
 	for _, list := range [][]types.Resource{asResources(r.Listeners), asResources(r.Clusters)} {
 		for _, res := range list {
 			for _, name := range adsSecretRefs(res.ProtoReflect()) {
-				if !have[name] && !unansweredByDesign(name) {
+				if !have[name] && !slices.Contains(r.UnansweredSecrets, name) && !unansweredByDesign(name) {
 					return &configError{kind: "dangling_reference", err: fmt.Errorf(
 						"%T %s references secret %q, which is not in the snapshot", res, cache.GetResourceName(res), name)}
 				}
@@ -62,13 +62,12 @@ func check(r translate.Resources, snap *cache.Snapshot) error {
 }
 
 // unansweredByDesign reports whether a secret may be referenced without being in the group's
-// snapshot. Credentials ("kubernetes://N", "invalid://N", ...) that translation could not load
-// were reported there and are left unanswered so the chains referencing them fail their
-// handshakes instead of serving without TLS (SEMANTICS.md §7.3); the workload identity secrets
-// "default" and "ROOTCA" are not part of a group's translation at all: they are delivered per
-// proxy, only to proxies that proved their identity. Any other missing name is a bug.
+// snapshot because the serving layer itself decides: the workload identity secrets "default"
+// and "ROOTCA" are not part of a group's translation; they are delivered per proxy, only to
+// proxies that proved their identity (identity.go). Any other missing name that translation
+// did not list as unanswered is a bug.
 func unansweredByDesign(name string) bool {
-	return name == workloadCertSecret || name == workloadRootSecret || strings.Contains(name, "://")
+	return name == workloadCertSecret || name == workloadRootSecret
 }
 
 // The SDS names of the workload certificate and trust bundle, as Istio names them.

@@ -15,16 +15,20 @@ import (
 	"github.com/plainenvoy/controlplane/pkg/translate"
 )
 
-// TestSecretReferences: a listener may reference the workload secrets and unloadable
-// credentials without them being in the snapshot, but not any other missing secret.
+// TestSecretReferences: a listener may reference the workload secrets, and the credentials
+// translation listed as deliberately unanswered, without them being in the snapshot; any other
+// missing secret is an error, however credential-like its name.
 func TestSecretReferences(t *testing.T) {
+	unanswered := []string{"invalid://ns/dr-cred", "kubernetes://gw-cert"}
 	for name, wantErr := range map[string]bool{
-		"default":                false,
-		"ROOTCA":                 false,
-		"kubernetes://gw-cert":   false,
-		"invalid://ns/dr-cred":   false,
-		"typo-in-translation":    true,
-		"kubernetes-cert-no-sch": true,
+		"default":                 false,
+		"ROOTCA":                  false,
+		"kubernetes://gw-cert":    false,
+		"invalid://ns/dr-cred":    false,
+		"kubernetes://not-listed": true,
+		"invalid://ns/other":      true,
+		"typo-in-translation":     true,
+		"kubernetes-cert-no-sch":  true,
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx := &tlsv3.DownstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{
@@ -40,7 +44,7 @@ func TestSecretReferences(t *testing.T) {
 				TransportSocket: &corev3.TransportSocket{Name: "envoy.transport_sockets.tls",
 					ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: ts}},
 			}}}
-			r := translate.Resources{Listeners: []*listenerv3.Listener{l}}
+			r := translate.Resources{Listeners: []*listenerv3.Listener{l}, UnansweredSecrets: unanswered}
 			snap, err := cache.NewSnapshot("1", map[resourcev3.Type][]types.Resource{resourcev3.ListenerType: {l}})
 			if err != nil {
 				t.Fatal(err)

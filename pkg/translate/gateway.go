@@ -74,7 +74,7 @@ func gatewayResources(in Inputs) (Resources, []model.Problem) {
 	cs, eds, ps := clusters.build(in)
 	r.Clusters, r.Endpoints = cs, eds
 	r.KeySources = jwtKeySources(in)
-	r.Secrets = credentialSecrets(in, r)
+	r.Secrets, r.UnansweredSecrets = credentialSecrets(in, r)
 	return r, append(problems, ps...)
 }
 

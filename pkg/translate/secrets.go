@@ -185,8 +185,11 @@ func inlineBytes(b []byte) *corev3.DataSource {
 
 // credentialSecrets serves the kubernetes:// credentials the resources name: every SDS name in
 // a listener's or cluster's TLS context, as a certificate or (validation SDS) a CA bundle.
-// Names that cannot be served are left out; they were reported where referenced.
-func credentialSecrets(in Inputs, r Resources) []*tlsv3.Secret {
+// Names that cannot be served are left out, so the chains using them fail their handshakes
+// instead of serving without TLS (they were reported where referenced), and returned as
+// unanswered for the serving layer's reference check. The workload names ("default",
+// "ROOTCA") are neither: the serving layer delivers them per proxy.
+func credentialSecrets(in Inputs, r Resources) (served []*tlsv3.Secret, unanswered []string) {
 	certs, cas := map[string]bool{}, map[string]bool{}
 	collect := func(c *tlsv3.CommonTlsContext) {
 		for _, s := range c.GetTlsCertificateSdsSecretConfigs() {
@@ -205,18 +208,22 @@ func credentialSecrets(in Inputs, r Resources) []*tlsv3.Secret {
 			collect(up.GetCommonTlsContext())
 		}
 	}
-	var out []*tlsv3.Secret
 	for _, n := range slicesSortedKeys(certs) {
 		if s, _, _ := credentialCert(in, n); s != nil && strings.HasPrefix(n, kubernetesScheme) {
-			out = append(out, s)
+			served = append(served, s)
+		} else if n != sdsWorkloadCert {
+			unanswered = append(unanswered, n)
 		}
 	}
 	for _, n := range slicesSortedKeys(cas) {
 		if s, _ := credentialCA(in, n); s != nil && strings.HasPrefix(n, kubernetesScheme) {
-			out = append(out, s)
+			served = append(served, s)
+		} else if n != sdsRootCA {
+			unanswered = append(unanswered, n)
 		}
 	}
-	return out
+	slices.Sort(unanswered)
+	return served, slices.Compact(unanswered)
 }
 
 func transportSockets(r Resources) []*corev3.TransportSocket {

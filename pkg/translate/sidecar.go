@@ -38,7 +38,7 @@ func sidecarResources(in Inputs) (Resources, []model.Problem) {
 	r.Clusters = append(inbound.Clusters, outbound.Clusters...)
 	r.Endpoints = outbound.Endpoints
 	r.KeySources = jwtKeySources(in)
-	r.Secrets = credentialSecrets(in, r)
+	r.Secrets, r.UnansweredSecrets = credentialSecrets(in, r)
 	return r, problems
 }
 

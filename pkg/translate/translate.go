@@ -46,4 +46,8 @@ type Resources struct {
 	// KeySources lists the JWKS sources (model.JWKSSource) this configuration inlines, sorted,
 	// so the serving layer knows which groups to rebuild when those keys change.
 	KeySources []string
+	// UnansweredSecrets are the credential SDS names the listeners and clusters reference but
+	// that are deliberately not served (a missing or bad Secret, an "invalid://" name), sorted:
+	// their chains fail closed. The serving layer's reference check accepts exactly these.
+	UnansweredSecrets []string
 }
