@@ -166,3 +166,14 @@ func sameNames(typeURL string, referenced map[string]bool, have []types.Resource
 	}
 	return nil
 }
+
+// Check runs, on a translation, every check a group's configuration must pass before it is
+// served (ValidateAll, routes and endpoints exactly those referenced, every ADS secret present
+// or deliberately unanswered). The translation's golden tests run it on every case.
+func Check(r translate.Resources) error {
+	b, err := build(r, nil)
+	if err != nil {
+		return err
+	}
+	return check(r, b.snap)
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/plainenvoy/controlplane/pkg/model"
 	"github.com/plainenvoy/controlplane/pkg/render"
+	"github.com/plainenvoy/controlplane/pkg/snapshot"
 	"github.com/plainenvoy/controlplane/pkg/sources/file"
 	"github.com/plainenvoy/controlplane/pkg/translate"
 )
@@ -81,6 +82,9 @@ func TestGolden(t *testing.T) {
 			inputs, decodeProblems := loadCase(t, in)
 			res, problems := translate.Proxy(inputs)
 			validateAll(t, res)
+			if err := snapshot.Check(res); err != nil {
+				t.Errorf("the serving layer would refuse this configuration: %v", err)
+			}
 			got, err := render.YAML(res, model.SortProblems(append(decodeProblems, problems...)))
 			if err != nil {
 				t.Fatal(err)
