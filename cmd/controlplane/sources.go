@@ -37,7 +37,7 @@ func (f *kubeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.leaseNamespace, "lease-namespace", os.Getenv("POD_NAMESPACE"), "namespace of the status writer's Lease (default $POD_NAMESPACE)")
 	fs.StringVar(&f.leaseName, "lease-name", "controlplane-status", "name of the status writer's Lease")
 	fs.StringVar(&f.identity, "identity", os.Getenv("POD_NAME"), "leader-election identity (default $POD_NAME, else the host name)")
-	fs.StringSliceVar(&f.secretNamespaces, "secret-namespaces", nil, "watch TLS Secrets only in these namespaces (where gateways run); default all")
+	fs.StringSliceVar(&f.secretNamespaces, "secret-namespaces", nil, "watch Secrets (kubernetes.io/tls, and those a credentialName names) only in these namespaces (where gateways run); default all")
 }
 
 func (f *kubeFlags) enabled() bool { return f.kubeconfig != "" || f.inCluster }

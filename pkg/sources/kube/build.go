@@ -9,6 +9,7 @@ import (
 	securityv1beta1 "istio.io/api/security/v1beta1"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	securityv1 "istio.io/client-go/pkg/apis/security/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -94,6 +95,8 @@ func (b *builder) build() (*model.Store, []model.Problem, map[objectKey][]model.
 	svcs, _ := b.in.services.List(all)
 	pods, _ := b.in.pods.List(all)
 	slices, _ := b.in.slices.List(all)
+	// Watch exactly the non-TLS Secrets the Gateways and DestinationRules reference now.
+	b.in.refs.update(referencedSecrets(gws, drs, pods, b.in.secretNamespaces))
 	for _, se := range serviceEntries(svcs) {
 		p.objs = append(p.objs, se)
 	}
@@ -103,9 +106,12 @@ func (b *builder) build() (*model.Store, []model.Problem, map[objectKey][]model.
 	for _, l := range b.in.secretListers {
 		secrets, _ := l.List(all)
 		for _, s := range secrets {
-			p.objs = append(p.objs, &model.Secret{Meta: metaOf(model.KindSecret, "v1", s),
-				Type: string(s.Type), Data: maps.Clone(s.Data)})
+			p.objs = append(p.objs, secretObject(s))
 		}
+	}
+	// No duplicates: the reference watches exclude kubernetes.io/tls, and a type never changes.
+	for _, s := range b.in.refs.secrets() {
+		p.objs = append(p.objs, secretObject(s))
 	}
 	return model.NewStore(b.mesh, p.objs), model.SortProblems(p.problems), p.byObject
 }
@@ -129,6 +135,11 @@ func addIstio[O metav1.Object, T proto.Message](b *builder, p *pass, kind model.
 		p.problems = append(p.problems, c.problems...)
 		p.byObject[key] = c.problems
 	}
+}
+
+// secretObject converts a Secret of either informer into the model's.
+func secretObject(s *corev1.Secret) *model.Secret {
+	return &model.Secret{Meta: metaOf(model.KindSecret, "v1", s), Type: string(s.Type), Data: maps.Clone(s.Data)}
 }
 
 // metaOf copies the metadata the model keeps. Origin is "ns/name@resourceVersion".

@@ -16,10 +16,21 @@
 //   - Every Service becomes a ServiceEntry "<name>.<ns>.svc.cluster.local" and every ready Pod
 //     a WorkloadEntry (services.go, workloads.go). A Pod counts as ready only when an
 //     EndpointSlice lists it as ready; a Pod no slice lists is left out.
-//   - Secrets: only type kubernetes.io/tls, selected by the field selector type=kubernetes.io/tls
-//     so no other Secret is ever listed or cached, and only in Options.SecretNamespaces when
-//     set (so RBAC can be limited to those namespaces). An Opaque Secret with cert/key keys
-//     named by a Gateway's credentialName is therefore not seen: use type kubernetes.io/tls.
+//   - Secrets: every Secret of type kubernetes.io/tls, selected by the field selector
+//     type=kubernetes.io/tls, plus each Secret of another type (Opaque, as made by
+//     `kubectl create secret generic`) that a credentialName references: Gateway servers'
+//     credentialName, credentialNames and caCertCredentialName (with the "<name>-cacert"
+//     companion for MUTUAL and OPTIONAL_MUTUAL), and DestinationRule tls.credentialName at the
+//     top level, per port and per subset (with "-cacert" unless insecureSkipVerify). Each such
+//     Secret has its own watch (field selector metadata.name=<name>,type!=kubernetes.io/tls in
+//     its namespace), started when the first reference appears and stopped when the last goes,
+//     so no unreferenced non-TLS Secret is ever listed or cached (secretrefs.go,
+//     secretwatch.go). A bare name is read from the proxy's namespace, which the objects do not
+//     name, so it is watched in the Gateway's namespace and in that of every Pod the Gateway's
+//     selector matches; for a DestinationRule in its own namespace, and without a
+//     workloadSelector also in those gateway namespaces; "kubernetes://ns/name" names its
+//     namespace. With Options.SecretNamespaces set, Secrets are watched in those namespaces
+//     only (so RBAC list/watch on Secrets can be limited to them).
 //   - Namespaces are not watched: nothing in the model depends on namespace objects, and not
 //     watching them keeps the RBAC rules smaller.
 //   - Readiness: nothing is published before every informer has synced. While the API server

@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"sync"
 
@@ -41,6 +42,11 @@ type informers struct {
 	slices        discoverylisters.EndpointSliceLister
 	secretListers []corelisters.SecretLister
 
+	// refs watches the referenced Secrets of other types (secretwatch.go), in
+	// secretNamespaces only when that is set.
+	refs             *secretWatches
+	secretNamespaces []string
+
 	handlers []handlerTarget
 	synced   []cache.InformerSynced
 }
@@ -52,10 +58,12 @@ type handlerTarget struct {
 	istio    bool // status-only updates of Istio objects are ignored
 }
 
-func newInformers(kc kubernetes.Interface, ic istioclient.Interface, secretNamespaces []string) *informers {
+func newInformers(kc kubernetes.Interface, ic istioclient.Interface, secretNamespaces []string, log *slog.Logger) *informers {
 	in := &informers{
-		istio: istioinformers.NewSharedInformerFactory(ic, 0),
-		kube:  kubeinformers.NewSharedInformerFactory(kc, 0),
+		istio:            istioinformers.NewSharedInformerFactory(ic, 0),
+		kube:             kubeinformers.NewSharedInformerFactory(kc, 0),
+		refs:             newSecretWatches(kc, log),
+		secretNamespaces: secretNamespaces,
 	}
 	sec, net := in.istio.Security().V1(), in.istio.Networking().V1()
 	in.requestAuthns = sec.RequestAuthentications().Lister()
@@ -86,7 +94,8 @@ func newInformers(kc kubernetes.Interface, ic istioclient.Interface, secretNames
 		handlerTarget{kind: "EndpointSlice", informer: disc.EndpointSlices().Informer()})
 
 	// Only TLS Secrets are listed: the field selector makes the API server filter, so other
-	// Secrets (service-account tokens, application credentials) never reach this process.
+	// Secrets (service-account tokens, application credentials) never reach this process,
+	// except those a credentialName references, each watched alone by refs.
 	tlsOnly := kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.FieldSelector = fields.OneTermEqualSelector("type", string(corev1.SecretTypeTLS)).String()
 	})
@@ -109,14 +118,18 @@ func newInformers(kc kubernetes.Interface, ic istioclient.Interface, secretNames
 // addHandlers makes every informer event mark the state dirty (a non-blocking send on a
 // channel of capacity one, so a burst coalesces into one signal).
 func (in *informers) addHandlers(dirty chan<- struct{}, m *metrics) error {
-	for _, h := range in.handlers {
-		mark := func() {
-			m.events.WithLabelValues(h.kind).Inc()
+	markKind := func(kind string) func() {
+		return func() {
+			m.events.WithLabelValues(kind).Inc()
 			select {
 			case dirty <- struct{}{}:
 			default:
 			}
 		}
+	}
+	in.refs.onEvent = markKind(string(model.KindSecret))
+	for _, h := range in.handlers {
+		mark := markKind(h.kind)
 		istio := h.istio
 		_, err := h.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc: func(any) { mark() },
@@ -156,6 +169,7 @@ func (in *informers) start(ctx context.Context, wg *sync.WaitGroup) {
 	for _, f := range factories {
 		f.Start(ctx.Done())
 	}
+	in.refs.start(ctx, wg)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

@@ -39,8 +39,9 @@ type Options struct {
 	// deadline is 2/3 of it and the retry period 1/5.
 	LeaseDuration time.Duration
 
-	// SecretNamespaces limits the TLS Secrets watched to these namespaces (where gateways run),
-	// so RBAC can grant Secret access there only. Empty watches every namespace.
+	// SecretNamespaces limits the Secrets watched to these namespaces (where gateways run),
+	// so RBAC can grant Secret access there only: the kubernetes.io/tls Secrets, and the
+	// Secrets of other types that a credentialName references. Empty watches every namespace.
 	SecretNamespaces []string
 }
 
@@ -117,7 +118,7 @@ func (s *Source) Leader() bool {
 func (s *Source) Run(ctx context.Context, publish func(*model.Store, []model.Problem)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	inf := newInformers(s.kube, s.istio, s.opts.SecretNamespaces)
+	inf := newInformers(s.kube, s.istio, s.opts.SecretNamespaces, s.log)
 	dirty := make(chan struct{}, 1)
 	if err := inf.addHandlers(dirty, s.metrics); err != nil {
 		return err
