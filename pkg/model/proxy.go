@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,6 +57,10 @@ type Proxy struct {
 	// InboundPorts maps a workload (target) port to the port the sidecar listens on for it in
 	// explicit mode ("inbound_ports" metadata); empty means the same port number + 10000.
 	InboundPorts map[uint32]uint32
+	// OutboundAddress is where an explicit-mode sidecar's outbound listeners are bound
+	// ("outbound_address" metadata, an IP); empty means 127.0.0.1. Sidecars sharing a host
+	// (tests, a VM with several workloads) each need their own.
+	OutboundAddress string
 }
 
 // Node metadata keys. The lower-case keys are ours; the upper-case ones are what Istio's own
@@ -69,6 +74,7 @@ const (
 	metaIP             = "ip"
 	metaInboundPorts   = "inbound_ports"
 	metaWorkloadSDS    = "workload_sds_cluster"
+	metaOutboundAddr   = "outbound_address"
 
 	istioNamespace      = "NAMESPACE"
 	istioLabels         = "LABELS"
@@ -165,6 +171,14 @@ func ProxyFromNode(id, cluster string, md map[string]any) (Proxy, error) {
 		p.InboundPorts = ports
 	}
 
+	if a := str(metaOutboundAddr); a != "" {
+		if ip, err := netip.ParseAddr(a); err != nil {
+			fail("metadata.%s: not an IP address: %q", metaOutboundAddr, a)
+		} else {
+			p.OutboundAddress = ip.String()
+		}
+	}
+
 	if p.Namespace == "" {
 		fail("metadata.%s: missing", metaNamespace)
 	}
@@ -216,6 +230,14 @@ func parsePort(s string) (uint32, error) {
 	return uint32(n), nil
 }
 
+// OutboundBindAddress is the address of an explicit-mode sidecar's outbound listeners.
+func (p Proxy) OutboundBindAddress() string {
+	if p.OutboundAddress != "" {
+		return p.OutboundAddress
+	}
+	return "127.0.0.1"
+}
+
 // InboundListenPort is the port an explicit-mode sidecar listens on for a workload port.
 func (p Proxy) InboundListenPort(targetPort uint32) uint32 {
 	if lp, ok := p.InboundPorts[targetPort]; ok {
@@ -235,6 +257,7 @@ func (p Proxy) GroupKey() string {
 	field(string(p.Interception))
 	field(strconv.FormatBool(p.IdentityProven))
 	field(p.WorkloadSDSCluster)
+	field(p.OutboundAddress)
 	for _, k := range slices.Sorted(maps.Keys(p.Labels)) {
 		field(k)
 		field(p.Labels[k])

@@ -29,6 +29,16 @@ func TestProxyFromNode(t *testing.T) {
 			id: "s", md: map[string]any{"role": "sidecar", "namespace": "foo", "service_account": "a", "IdentityProven": true, "identity_proven": true},
 			want: Proxy{ID: "s", Role: RoleSidecar, Namespace: "foo", ServiceAccount: "a", Labels: map[string]string{}, Interception: InterceptionTransparent},
 		},
+		"explicit outbound address": {
+			id: "s", md: map[string]any{"role": "sidecar", "namespace": "foo", "service_account": "a", "interception": "explicit", "outbound_address": "127.0.1.2"},
+			want: Proxy{ID: "s", Role: RoleSidecar, Namespace: "foo", ServiceAccount: "a", Labels: map[string]string{},
+				Interception: InterceptionExplicit, OutboundAddress: "127.0.1.2"},
+		},
+		"outbound address not an IP": {
+			id: "s", md: map[string]any{"role": "sidecar", "namespace": "foo", "service_account": "a", "outbound_address": "localhost"},
+			want:    Proxy{ID: "s", Role: RoleSidecar, Namespace: "foo", ServiceAccount: "a", Labels: map[string]string{}, Interception: InterceptionTransparent},
+			wantErr: `metadata.outbound_address: not an IP address: "localhost"`,
+		},
 		"malformed": {
 			id: "x", md: map[string]any{"role": "router", "labels": "app=x"},
 			want:    Proxy{ID: "x", Labels: map[string]string{}, Interception: InterceptionTransparent},

@@ -3,7 +3,7 @@ package snapshot
 import (
 	"bytes"
 	"maps"
-	"slices"
+	"reflect"
 
 	"google.golang.org/protobuf/proto"
 
@@ -12,10 +12,14 @@ import (
 
 // The dependency rule: which groups a store change can affect.
 //
-//   - Security kinds (RequestAuthentication, AuthorizationPolicy, PeerAuthentication) select
-//     proxies of their own namespace only (model.PoliciesFor), except in the root namespace,
-//     where they apply mesh-wide. A change in namespace N affects the groups whose proxy
-//     namespace is N, or every group when N is the root namespace.
+//   - RequestAuthentication and AuthorizationPolicy select proxies of their own namespace only
+//     (model.PoliciesFor), except in the root namespace, where they apply mesh-wide. A change
+//     in namespace N affects the groups whose proxy namespace is N, or every group when N is
+//     the root namespace.
+//   - PeerAuthentication affects every group: besides the inbound chains of its own
+//     namespace's proxies, auto mTLS makes every client decide per destination endpoint whether
+//     to originate mTLS from the destination's PeerAuthentication (SEMANTICS.md §6.4), so a
+//     DISABLE in one namespace changes the clusters of sidecars in all others.
 //   - Networking kinds (Gateway, VirtualService, DestinationRule, ServiceEntry, WorkloadEntry)
 //     and Secrets affect every group: services are global, a Gateway selects gateways in any
 //     namespace, and a credential may be used by any of them. A group whose rebuilt content
@@ -45,7 +49,7 @@ func diff(old, cur *model.Store) changes {
 	global := func(string) { c.all = true }
 	diffKind(old.RequestAuthentications, cur.RequestAuthentications, security)
 	diffKind(old.AuthorizationPolicies, cur.AuthorizationPolicies, security)
-	diffKind(old.PeerAuthentications, cur.PeerAuthentications, security)
+	diffKind(old.PeerAuthentications, cur.PeerAuthentications, global)
 	diffKind(old.Gateways, cur.Gateways, global)
 	diffKind(old.VirtualServices, cur.VirtualServices, global)
 	diffKind(old.DestinationRules, cur.DestinationRules, global)
@@ -58,8 +62,7 @@ func diff(old, cur *model.Store) changes {
 }
 
 func meshEqual(a, b model.Mesh) bool {
-	return a.RootNamespace == b.RootNamespace && a.TrustDomain == b.TrustDomain &&
-		slices.Equal(a.TrustDomainAliases, b.TrustDomainAliases)
+	return reflect.DeepEqual(a, b)
 }
 
 // diffKind calls changed(namespace) for every object added, removed or modified.

@@ -77,7 +77,7 @@ func addServiceClusters(in Inputs, clusters *clusterSet, svc *service, p *networ
 // outboundListener builds the listener for one service port number. Transparent: 0.0.0.0_<port>,
 // not bound (virtualOutbound hands connections over by original destination), TCP services
 // matched by their addresses, HTTP by Host through the route configuration. Explicit: bound on
-// 127.0.0.1:<port>.
+// <outbound address>:<port>, 127.0.0.1 unless the node names another.
 func outboundListener(rc routeContext, sps []servicePort) (*listenerv3.Listener, *routev3.RouteConfiguration, []model.Problem) {
 	var problems []model.Problem
 	var httpSvcs []servicePort
@@ -115,7 +115,8 @@ func outboundListener(rc routeContext, sps []servicePort) (*listenerv3.Listener,
 		l.ListenerFilters = []*listenerv3.ListenerFilter{tlsInspectorFilter()}
 	}
 	if explicit {
-		l.Name, l.Address = listenerName("127.0.0.1", rc.port), socketAddress("127.0.0.1", rc.port)
+		addr := rc.in.Proxy.OutboundBindAddress()
+		l.Name, l.Address = listenerName(addr, rc.port), socketAddress(addr, rc.port)
 	} else {
 		l.BindToPort = wrapperspb.Bool(false)
 	}
@@ -131,7 +132,8 @@ func tcpOutboundChain(rc routeContext, sp servicePort, explicit, taken bool) (*l
 	if explicit {
 		if taken {
 			p := model.ProblemFor(sp.svc.Origin, model.SeverityWarning, "spec.ports",
-				"port %d of %s: another TCP service already has 127.0.0.1:%d in explicit mode; not reachable", sp.port.GetNumber(), sp.svc.Host, sp.port.GetNumber())
+				"port %d of %s: another TCP service already has %s:%d in explicit mode; not reachable",
+				sp.port.GetNumber(), sp.svc.Host, rc.in.Proxy.OutboundBindAddress(), sp.port.GetNumber())
 			return nil, &p
 		}
 		return chain, nil
