@@ -94,3 +94,21 @@ func writeFile(t *testing.T, path, data string) {
 		t.Fatal(err)
 	}
 }
+
+// buildControlplane builds ./cmd/controlplane of the repository at root once per test.
+func buildControlplane(t *testing.T, root string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "controlplane")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/controlplane")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runCommand runs a command to completion and returns its combined output.
+func runCommand(bin string, args ...string) (string, error) {
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	return string(out), err
+}
