@@ -23,8 +23,10 @@ import (
 type Options struct {
 	Config *rest.Config // API server connection; required
 	Mesh   model.Mesh   // given to validation and the stores built
-	// Debounce is how long Run waits after the last event before building a store, so a
-	// burst (a kubectl apply of many objects, a rollout) gives one publish. Default 100ms.
+	// Debounce coalesces bursts: an event after a quiet spell of Debounce is published at
+	// once; events that follow it within Debounce are published together once Debounce has
+	// passed without one (at most ten Debounce periods in a steady stream), so a burst (a
+	// kubectl apply of many objects, a rollout) gives two publishes. Default 100ms.
 	Debounce   time.Duration
 	Log        *slog.Logger          // default: discard
 	Registerer prometheus.Registerer // metrics are not registered when nil
@@ -112,7 +114,7 @@ func (s *Source) Leader() bool {
 }
 
 // Run starts the informers, waits until every one has synced, publishes the first store and
-// then a new store after every debounced burst of events, until ctx is done. publish is called
+// then a new store after every change (bursts coalesced, see Options.Debounce), until ctx is done. publish is called
 // from Run's goroutine, never concurrently. With StatusWriter, Run also runs leader election
 // and the status writer; both stop before Run returns.
 func (s *Source) Run(ctx context.Context, publish func(*model.Store, []model.Problem)) error {
@@ -139,13 +141,19 @@ func (s *Source) Run(ctx context.Context, publish func(*model.Store, []model.Pro
 		go func() { defer wg.Done(); s.elect(ctx, sw) }()
 	}
 	b := newBuilder(s.opts.Mesh, inf, s.log)
+	// The first store covers every event of the initial lists.
+	select {
+	case <-dirty:
+	default:
+	}
 	s.emit(b, sw, publish)
 	s.ready.Store(true)
 	s.log.Info("kubernetes caches synced; watching")
 
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	var first time.Time // of the oldest event not yet handled; zero when none
+	var first time.Time    // of the oldest event not yet handled; zero when none
+	var lastEmit time.Time // of the last store after a change; zero before the first change
 	for {
 		select {
 		case <-ctx.Done():
@@ -153,6 +161,14 @@ func (s *Source) Run(ctx context.Context, publish func(*model.Store, []model.Pro
 			return nil
 		case <-dirty:
 			now := time.Now()
+			if first.IsZero() && now.Sub(lastEmit) >= s.opts.Debounce {
+				// The first event after a quiet spell (one kubectl apply) is published at once:
+				// waiting for quiet would add the whole debounce to every single change. The
+				// events that follow within the debounce are coalesced below.
+				s.emit(b, sw, publish)
+				lastEmit = time.Now()
+				continue
+			}
 			if first.IsZero() {
 				first = now
 			}
@@ -161,6 +177,7 @@ func (s *Source) Run(ctx context.Context, publish func(*model.Store, []model.Pro
 		case <-timer.C:
 			first = time.Time{}
 			s.emit(b, sw, publish)
+			lastEmit = time.Now()
 		}
 	}
 }

@@ -99,7 +99,9 @@ type running struct {
 func startSource(t *testing.T, cfg *rest.Config, opts kube.Options) *running {
 	t.Helper()
 	opts.Config = cfg
-	opts.Debounce = 20 * time.Millisecond
+	if opts.Debounce == 0 {
+		opts.Debounce = 20 * time.Millisecond
+	}
 	reg := prometheus.NewRegistry()
 	opts.Registerer = reg
 	if testing.Verbose() {
