@@ -24,6 +24,7 @@ var (
 	benchRounds  = flag.Int("rounds", 5, "policy edits measured")
 	benchDelta   = flag.Bool("delta", false, "clients use incremental xDS")
 	benchBinary  = flag.String("binary", "", "run this controlplane binary instead of building one (to compare builds)")
+	benchPause   = flag.Duration("pause", 0, "idle time before each round")
 	benchProfile = flag.String("serverprofile", "", "write a CPU profile of the server, taken during the rounds, to this file")
 )
 
@@ -38,21 +39,16 @@ type loadClient struct {
 	versions atomic.Int32
 }
 
-func (c *loadClient) loop() {
-	for {
-		r, err := c.Next(time.Hour)
-		if err != nil {
-			return
-		}
-		if err := c.ACK(r); err != nil {
-			return
-		}
-		if r.TypeURL == lds {
-			c.mu.Lock()
-			c.acked[r.Version] = time.Now()
-			c.versions.Store(int32(len(c.acked)))
-			c.mu.Unlock()
-		}
+// handle ACKs r on the client's receiving goroutine and records listener versions.
+func (c *loadClient) handle(r Response) {
+	if err := c.ACK(r); err != nil {
+		return // the stream is ending; its receive loop stops on its own
+	}
+	if r.TypeURL == lds {
+		c.mu.Lock()
+		c.acked[r.Version] = time.Now()
+		c.versions.Store(int32(len(c.acked)))
+		c.mu.Unlock()
 	}
 }
 
@@ -98,20 +94,20 @@ func TestPushLoad(t *testing.T) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			node := gatewayNode(fmt.Sprintf("gw-%d", i), fmt.Sprintf("ns-%d", i%*benchGroups))
-			c, err := Dial(context.Background(), p.ADSAddr, node, *benchDelta)
+			lc := &loadClient{acked: map[string]time.Time{}}
+			c, err := DialHandled(context.Background(), p.ADSAddr, node, *benchDelta, lc.handle)
 			if err != nil {
 				t.Error(err)
 				return
 			}
 			c.SkipDecode = true
-			lc := &loadClient{Client: c, acked: map[string]time.Time{}}
+			lc.Client = c
 			for _, typ := range typeOrder {
 				if err := c.Subscribe(typ, nil, "", nil); err != nil {
 					t.Error(err)
 				}
 			}
 			clients[i] = lc
-			go lc.loop()
 		}()
 	}
 	wg.Wait()
@@ -132,7 +128,8 @@ func TestPushLoad(t *testing.T) {
 	var all []time.Duration
 	stopProfile := startProfile(t, p.MonitoringAddr, *benchProfile)
 	for round := 1; round <= *benchRounds; round++ {
-		srvCPU, cliCPU := cpuTimes(t, p.cmd.Process.Pid)
+		time.Sleep(*benchPause)
+		srvCPU, cliCPU, faults := cpuTimes(t, p.cmd.Process.Pid)
 		edit := time.Now()
 		writePolicy(t, dir, "istio-system", "root-deny", "/admin", "/edit-"+strconv.Itoa(round))
 		waitAll(t, clients, round+1)
@@ -142,9 +139,9 @@ func TestPushLoad(t *testing.T) {
 			lat[i] = at.Sub(edit)
 		}
 		all = append(all, lat...)
-		srvAfter, cliAfter := cpuTimes(t, p.cmd.Process.Pid)
-		t.Logf("round %d: %s; %s; CPU server %v, clients %v", round, percentiles(lat), phases(p.Log(), edit),
-			srvAfter-srvCPU, (cliAfter - cliCPU).Round(time.Millisecond))
+		srvAfter, cliAfter, faultsAfter := cpuTimes(t, p.cmd.Process.Pid)
+		t.Logf("round %d: %s; %s; CPU server %v, clients %v; server page faults %d", round, percentiles(lat), phases(p.Log(), edit),
+			srvAfter-srvCPU, (cliAfter - cliCPU).Round(time.Millisecond), faultsAfter-faults)
 	}
 	stopProfile()
 	t.Logf("all rounds: %s", percentiles(all))

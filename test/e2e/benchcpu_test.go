@@ -14,8 +14,8 @@ import (
 
 // cpuTimes reads the CPU time (user + system) the server process and this test process (the
 // simulated clients) have used, so a round's latency can be set against the work each side did
-// on the machine's shared cores.
-func cpuTimes(t *testing.T, serverPID int) (server, clients time.Duration) {
+// on the machine's shared cores, and the server's minor page faults (fresh memory touched).
+func cpuTimes(t *testing.T, serverPID int) (server, clients time.Duration, serverFaults int64) {
 	t.Helper()
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", serverPID))
 	if err != nil {
@@ -28,10 +28,12 @@ func cpuTimes(t *testing.T, serverPID int) (server, clients time.Duration) {
 		return time.Duration(n) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 	}
 	server = ticks(f[11]) + ticks(f[12])
+	serverFaults, _ = strconv.ParseInt(f[7], 10, 64) // minflt: pages the kernel had to map
+
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		t.Fatal(err)
 	}
 	clients = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return server, clients
+	return server, clients, serverFaults
 }

@@ -15,6 +15,9 @@ import (
 	"time"
 )
 
+var benchProfileKind = flag.String("serverprofile-kind", "profile",
+	"what -serverprofile records: profile (CPU) or allocs (allocations during the rounds)")
+
 var benchProfileSeconds = flag.Int("serverprofile-seconds", 15,
 	"length of the server CPU profile; pick -rounds so that the rounds fill it")
 
@@ -28,7 +31,7 @@ func startProfile(t *testing.T, monitoringAddr, path string) func() {
 	}
 	done := make(chan error, 1)
 	go func() {
-		url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", monitoringAddr, *benchProfileSeconds)
+		url := fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", monitoringAddr, *benchProfileKind, *benchProfileSeconds)
 		resp, err := http.Get(url)
 		if err != nil {
 			done <- err
