@@ -36,3 +36,18 @@ func TestMergeStores(t *testing.T) {
 		t.Errorf("conflicts = %v", ps)
 	}
 }
+
+// TestStoreDerived: a derived value is built once per store and key; another store or key
+// builds its own.
+func TestStoreDerived(t *testing.T) {
+	type key struct{ n int }
+	a, b := NewStore(Mesh{}, nil), NewStore(Mesh{}, nil)
+	builds := 0
+	build := func() any { builds++; return builds }
+	if a.Derived(key{1}, build) != 1 || a.Derived(key{1}, build) != 1 {
+		t.Fatal("the same store and key built twice")
+	}
+	if b.Derived(key{1}, build) != 2 || a.Derived(key{2}, build) != 3 {
+		t.Fatal("another store or key reused a value")
+	}
+}

@@ -3,6 +3,7 @@ package model
 import (
 	"cmp"
 	"slices"
+	"sync"
 )
 
 // Defaults for the mesh-wide settings (MeshConfig's rootNamespace and trustDomain).
@@ -48,6 +49,22 @@ type Store struct {
 	ServiceEntries         []*ServiceEntry
 	WorkloadEntries        []*WorkloadEntry
 	Secrets                []*Secret
+
+	// derived holds values computed from this store alone (Derived).
+	derived sync.Map
+}
+
+// Derived returns the value build computes from this store, computing it once per store and
+// key: every proxy group's translation of one store needs the same indexes (the service
+// registry, say), and the store never changes. build must depend on the store only and its
+// result must be treated as read-only by every caller. Two concurrent first calls may both
+// run build; one result is kept.
+func (s *Store) Derived(key any, build func() any) any {
+	if v, ok := s.derived.Load(key); ok {
+		return v
+	}
+	v, _ := s.derived.LoadOrStore(key, build())
+	return v
 }
 
 // NewStore groups objects by kind and sorts each group by (namespace, name). Objects of a kind

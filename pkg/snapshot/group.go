@@ -93,9 +93,9 @@ func (s *Server) prepare(ctx context.Context, g *group) (pending, bool) {
 	}
 	b, err := build(res, s.shared)
 	if err == nil {
-		err = check(res, b.snap)
+		err = check(res, b.snap, b.shared)
 	}
-	b.snap = nil // checked: from here on only the bytes are kept
+	b.snap, b.shared = nil, nil // checked: from here on only the bytes are kept
 	s.metrics.buildSeconds.Observe(time.Since(start).Seconds())
 	if err != nil {
 		kind := "build"

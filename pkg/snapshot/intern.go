@@ -3,8 +3,10 @@ package snapshot
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"weak"
 
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
@@ -15,7 +17,23 @@ import (
 // it lives as long as some group's snapshot uses it, and its entry is removed after that.
 type internTable struct {
 	mu sync.Mutex
-	m  map[internKey]weak.Pointer[deltaRes]
+	m  map[internKey]weak.Pointer[sharedRes]
+}
+
+// sharedRes is one shared resource and what the pre-serve checks learnt of it. Both depend on
+// its bytes alone, so the groups sharing it check it once: with 200 sidecar groups holding the
+// same mesh, validating every group's copy was a fifth of each rebuild.
+type sharedRes struct {
+	res       deltaRes    // served as is; never modified
+	validated atomic.Bool // ValidateAll passed
+	refsOnce  sync.Once
+	refs      []string // the ADS secrets it references (adsSecretRefs)
+}
+
+// secretRefs returns adsSecretRefs of the resource m (whose bytes these are), computed once.
+func (r *sharedRes) secretRefs(m protoreflect.Message) []string {
+	r.refsOnce.Do(func() { r.refs = adsSecretRefs(m) })
+	return r.refs
 }
 
 type internKey struct {
@@ -24,12 +42,13 @@ type internKey struct {
 }
 
 func newInternTable() *internTable {
-	return &internTable{m: map[internKey]weak.Pointer[deltaRes]{}}
+	return &internTable{m: map[internKey]weak.Pointer[sharedRes]{}}
 }
 
 // resource returns the shared resource with these bytes, making it from data if no snapshot
-// holds one. The result and its Any are read-only: concurrent streams serve them.
-func (t *internTable) resource(typeURL, name, version string, sum [32]byte, data []byte) *deltaRes {
+// holds one. Its deltaRes and Any are read-only: concurrent streams serve them. Snapshots hold
+// &r.res, which keeps r alive.
+func (t *internTable) resource(typeURL, name, version string, sum [32]byte, data []byte) *sharedRes {
 	k := internKey{typeURL: typeURL, sum: sum}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -38,7 +57,8 @@ func (t *internTable) resource(typeURL, name, version string, sum [32]byte, data
 			return r
 		}
 	}
-	r := &deltaRes{Name: name, Version: version, Resource: &anypb.Any{TypeUrl: typeURL, Value: data}}
+	r := &sharedRes{}
+	r.res.Name, r.res.Version, r.res.Resource = name, version, &anypb.Any{TypeUrl: typeURL, Value: data}
 	t.m[k] = weak.Make(r)
 	runtime.AddCleanup(r, t.forget, k)
 	return r

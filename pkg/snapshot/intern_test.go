@@ -68,3 +68,34 @@ func TestConfigDecodesServedBytes(t *testing.T) {
 		t.Fatalf("decoded %d clusters, %d listeners; want what was built", len(got.Clusters), len(got.Listeners))
 	}
 }
+
+// TestSharedInvalidResourceRejectedInEveryGroup: a resource is marked checked only when it
+// passed, so a second group sharing an invalid resource is refused too, and a valid one shared
+// by two groups passes in both.
+func TestSharedInvalidResourceRejectedInEveryGroup(t *testing.T) {
+	table := newInternTable()
+	bad := benchResources(1, 0)
+	bad.Clusters[0].ConnectTimeout.Seconds = -1 // ValidateAll: connect_timeout must be positive
+	for group := range 2 {
+		b, err := build(bad, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := check(bad, b.snap, b.shared); err == nil {
+			t.Fatalf("group %d: an invalid shared cluster passed the check", group)
+		}
+	}
+	good := benchResources(1, 0)
+	for group := range 2 {
+		b, err := build(good, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := check(good, b.snap, b.shared); err != nil {
+			t.Fatalf("group %d: %v", group, err)
+		}
+		if sr := b.shared[good.Clusters[0]]; sr == nil || !sr.validated.Load() {
+			t.Fatalf("group %d: the valid cluster is not marked checked", group)
+		}
+	}
+}

@@ -73,7 +73,7 @@ func TestCheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = check(tc.res, b.snap)
+			err = check(tc.res, b.snap, nil)
 			var ce *configError
 			switch {
 			case tc.wantKind == "" && err != nil:

@@ -30,14 +30,22 @@ func (e *configError) Error() string { return e.err.Error() }
 // check runs ValidateAll on every resource, then checks that every route, endpoint and secret
 // a listener or cluster references is in the same snapshot, except the secrets the control
 // plane deliberately leaves unanswered: the credentials translation lists in
-// r.UnansweredSecrets, and the workload identity (see unansweredByDesign).
-func check(r translate.Resources, snap *cache.Snapshot) error {
+// r.UnansweredSecrets, and the workload identity (see unansweredByDesign). Resources shared
+// with other groups (shared, from build) are validated and walked for secret references once.
+func check(r translate.Resources, snap *cache.Snapshot, shared map[types.Resource]*sharedRes) error {
 	for _, items := range byType(r) {
 		for _, res := range items {
+			sr := shared[res]
+			if sr != nil && sr.validated.Load() {
+				continue
+			}
 			if v, ok := res.(validator); ok {
 				if err := v.ValidateAll(); err != nil {
 					return &configError{kind: "invalid", err: fmt.Errorf("%T %s: %w", res, cache.GetResourceName(res), err)}
 				}
+			}
+			if sr != nil {
+				sr.validated.Store(true)
 			}
 		}
 	}
@@ -50,7 +58,11 @@ func check(r translate.Resources, snap *cache.Snapshot) error {
 	}
 	for _, list := range [][]types.Resource{asResources(r.Listeners), asResources(r.Clusters)} {
 		for _, res := range list {
-			for _, name := range adsSecretRefs(res.ProtoReflect()) {
+			refs := func() []string { return adsSecretRefs(res.ProtoReflect()) }
+			if sr := shared[res]; sr != nil {
+				refs = func() []string { return sr.secretRefs(res.ProtoReflect()) }
+			}
+			for _, name := range refs() {
 				if !have[name] && !slices.Contains(r.UnansweredSecrets, name) && !unansweredByDesign(name) {
 					return &configError{kind: "dangling_reference", err: fmt.Errorf(
 						"%T %s references secret %q, which is not in the snapshot", res, cache.GetResourceName(res), name)}
@@ -175,5 +187,5 @@ func Check(r translate.Resources) error {
 	if err != nil {
 		return err
 	}
-	return check(r, b.snap)
+	return check(r, b.snap, nil)
 }

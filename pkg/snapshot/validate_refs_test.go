@@ -49,7 +49,7 @@ func TestSecretReferences(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = check(r, snap)
+			err = check(r, snap, nil)
 			if gotErr := err != nil && strings.Contains(err.Error(), "references secret"); gotErr != wantErr {
 				t.Fatalf("check: %v, want error %v", err, wantErr)
 			}

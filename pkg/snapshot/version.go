@@ -24,7 +24,10 @@ var typeURLs = []string{
 // snap holds the same resources unmarshalled for the consistency checks; prepare drops it
 // once they have passed, so a served group keeps only the bytes.
 type built struct {
-	snap     *cache.Snapshot
+	snap *cache.Snapshot
+	// shared maps the resources of snap that came from the intern table to their entries, so
+	// check can skip what another group already checked. Dropped with snap.
+	shared   map[types.Resource]*sharedRes
 	prepared prepared
 	version  string
 	versions map[string]string // type URL → version
@@ -59,6 +62,9 @@ func asResources[T types.Resource](xs []T) []types.Resource {
 // With a table, resources whose bytes another group already holds are shared with it.
 func build(r translate.Resources, shared *internTable) (built, error) {
 	b := built{snap: &cache.Snapshot{}, prepared: prepared{}, versions: map[string]string{}}
+	if shared != nil {
+		b.shared = map[types.Resource]*sharedRes{}
+	}
 	all := sha256.New()
 	marshal := proto.MarshalOptions{Deterministic: true}
 	lists := byType(r)
@@ -77,7 +83,9 @@ func build(r translate.Resources, shared *internTable) (built, error) {
 			// Length prefixes keep the framing unambiguous.
 			fmt.Fprintf(h, "%d:%s;%s;", len(name), name, rv)
 			if shared != nil {
-				ts.addShared(shared.resource(typeURL, name, rv, sum, data))
+				sr := shared.resource(typeURL, name, rv, sum, data)
+				b.shared[res] = sr
+				ts.addShared(&sr.res)
 			} else {
 				ts.add(typeURL, name, rv, data)
 			}

@@ -98,6 +98,7 @@ func outboundCluster(in Inputs, k clusterKey) (*clusterv3.Cluster, *endpointv3.C
 // each tagged with its tlsMode when the cluster chooses TLS per endpoint (automatic mTLS).
 func loadAssignment(name string, k clusterKey, sec clusterTLS) *endpointv3.ClusterLoadAssignment {
 	var lbs []*endpointv3.LbEndpoint
+	metadata := map[string]*corev3.Metadata{}
 	for _, e := range k.svc.Endpoints {
 		if e.Address == "" || !model.SelectorMatches(k.labels, e.Labels) {
 			continue
@@ -106,7 +107,7 @@ func loadAssignment(name string, k clusterKey, sec clusterTLS) *endpointv3.Clust
 			HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
 				Address: socketAddress(e.Address, e.targetPort(k.port)),
 			}},
-			Metadata: sec.endpointMetadata(e),
+			Metadata: sec.endpointMetadata(e, metadata),
 		}
 		if e.Weight > 0 {
 			lb.LoadBalancingWeight = wrapperspb.UInt32(e.Weight)

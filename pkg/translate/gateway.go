@@ -27,7 +27,7 @@ func (s gatewayServer) field() string { return fmt.Sprintf("spec.servers[%d]", s
 func gatewayResources(in Inputs) (Resources, []model.Problem) {
 	var r Resources
 	var problems []model.Problem
-	reg := newRegistry(in.Store)
+	reg := registryOf(in.Store)
 	clusters := newClusterSet()
 	byPort, ps := gatewayServersByPort(in)
 	problems = append(problems, ps...)

@@ -42,10 +42,24 @@ type registry struct {
 	all    []*service
 }
 
+// registryKey is the store-derived value of the registry (model.Store.Derived).
+type registryKey struct{}
+
+// registryOf returns the store's registry, built once per store and shared, read-only, by
+// every proxy group's translation of it.
+func registryOf(store *model.Store) *registry {
+	return store.Derived(registryKey{}, func() any { return newRegistry(store) }).(*registry)
+}
+
 func newRegistry(store *model.Store) *registry {
 	r := &registry{byHost: map[string][]*service{}}
+	// A workloadSelector selects WorkloadEntries of its own namespace only.
+	wesByNamespace := map[string][]*model.WorkloadEntry{}
+	for _, we := range store.WorkloadEntries {
+		wesByNamespace[we.Namespace] = append(wesByNamespace[we.Namespace], we)
+	}
 	for _, se := range store.ServiceEntries {
-		eps := serviceEntryEndpoints(se, store.WorkloadEntries)
+		eps := serviceEntryEndpoints(se, wesByNamespace[se.Namespace])
 		for _, h := range se.Spec.GetHosts() {
 			s := &service{
 				Host: h, Namespace: se.Namespace, Ports: se.Spec.GetPorts(),

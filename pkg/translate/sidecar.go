@@ -24,7 +24,7 @@ type inboundPort struct {
 func sidecarResources(in Inputs) (Resources, []model.Problem) {
 	var r Resources
 	var problems []model.Problem
-	reg := newRegistry(in.Store)
+	reg := registryOf(in.Store)
 	ports, ps := workloadPorts(in, reg)
 	problems = append(problems, ps...)
 

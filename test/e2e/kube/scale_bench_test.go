@@ -8,6 +8,7 @@ import (
 	"net"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -101,6 +102,55 @@ func TestKubeScaleApplyToACK(t *testing.T) {
 			t.Errorf("a proxy in another namespace was pushed (%s)", r.Version)
 		}
 	}
+	endpointChurn(t, ctx, kc, addr, nss)
+}
+
+// endpointChurn measures pod churn: one endpoint of one Service goes unready, which changes
+// the endpoints every sidecar in the mesh holds, so every group is rebuilt. It reports the time
+// until a proxy of another namespace has the new endpoints, and the CPU the process (source,
+// server, clients) spent meanwhile.
+func endpointChurn(t *testing.T, ctx context.Context, kc kubernetes.Interface, addr string, nss []string) {
+	t.Helper()
+	c, err := e2e.Dial(ctx, addr, e2e.Node("eds-"+nss[1], "sidecar", nss[1], map[string]string{"app": "web"}, "web"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	if err := c.Subscribe(resourcev3.EndpointType, nil, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Next(60 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.ACK(r)
+	for round := range 5 {
+		slice, err := kc.DiscoveryV1().EndpointSlices(nss[7]).Get(ctx, "web-1", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slice.Endpoints[round].Conditions.Ready = new(false)
+		cpu0 := processCPU(t)
+		t0 := time.Now()
+		if _, err := kc.DiscoveryV1().EndpointSlices(nss[7]).Update(ctx, slice, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := c.Next(60 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.ACK(r)
+		t.Logf("endpoint round %d: one pod unready in %s → a proxy in %s has the new endpoints in %v (process CPU %v)",
+			round, nss[7], nss[1], time.Since(t0), processCPU(t)-cpu0)
+	}
+}
+
+func processCPU(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func serveInProcess(t *testing.T) (*snapshot.Server, string) {
