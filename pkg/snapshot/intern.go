@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"weak"
 
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
 )
@@ -18,6 +20,11 @@ import (
 type internTable struct {
 	mu sync.Mutex
 	m  map[internKey]weak.Pointer[sharedRes]
+
+	// byCLA finds the shared resource of a load assignment translation itself shared between
+	// groups (translate memoises them per store), so that one is not even marshalled again.
+	// An entry lives as long as its load assignment.
+	byCLA map[weak.Pointer[endpointv3.ClusterLoadAssignment]]*sharedRes
 }
 
 // sharedRes is one shared resource and what the pre-serve checks learnt of it. Both depend on
@@ -42,7 +49,8 @@ type internKey struct {
 }
 
 func newInternTable() *internTable {
-	return &internTable{m: map[internKey]weak.Pointer[sharedRes]{}}
+	return &internTable{m: map[internKey]weak.Pointer[sharedRes]{},
+		byCLA: map[weak.Pointer[endpointv3.ClusterLoadAssignment]]*sharedRes{}}
 }
 
 // resource returns the shared resource with these bytes, making it from data if no snapshot
@@ -72,6 +80,40 @@ func (t *internTable) forget(k internKey) {
 	if wp, ok := t.m[k]; ok && wp.Value() == nil {
 		delete(t.m, k)
 	}
+}
+
+// known returns the shared resource already made from this very message, if translation
+// shares it (load assignments), or nil.
+func (t *internTable) known(m types.Resource) *sharedRes {
+	cla, ok := m.(*endpointv3.ClusterLoadAssignment)
+	if t == nil || !ok {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.byCLA[weak.Make(cla)]
+}
+
+// remember records that m was made into r, for known.
+func (t *internTable) remember(m types.Resource, r *sharedRes) {
+	cla, ok := m.(*endpointv3.ClusterLoadAssignment)
+	if !ok {
+		return
+	}
+	wp := weak.Make(cla)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.byCLA[wp]; ok {
+		return
+	}
+	t.byCLA[wp] = r
+	runtime.AddCleanup(cla, t.forgetCLA, wp)
+}
+
+func (t *internTable) forgetCLA(wp weak.Pointer[endpointv3.ClusterLoadAssignment]) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.byCLA, wp)
 }
 
 // len is the number of entries, for tests.

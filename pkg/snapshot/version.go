@@ -73,6 +73,13 @@ func build(r translate.Resources, shared *internTable) (built, error) {
 		h := sha256.New()
 		ts := &typeSnap{byName: make(map[string]int, len(items))}
 		for _, res := range items {
+			if sr := shared.known(res); sr != nil {
+				// The very message another group was built from: its bytes and version are known.
+				fmt.Fprintf(h, "%d:%s;%s;", len(sr.res.Name), sr.res.Name, sr.res.Version)
+				b.shared[res] = sr
+				ts.addShared(&sr.res)
+				continue
+			}
 			data, err := marshal.Marshal(res)
 			if err != nil {
 				return built{}, fmt.Errorf("marshal %s %s: %w", typeURL, cache.GetResourceName(res), err)
@@ -84,6 +91,7 @@ func build(r translate.Resources, shared *internTable) (built, error) {
 			fmt.Fprintf(h, "%d:%s;%s;", len(name), name, rv)
 			if shared != nil {
 				sr := shared.resource(typeURL, name, rv, sum, data)
+				shared.remember(res, sr)
 				b.shared[res] = sr
 				ts.addShared(&sr.res)
 			} else {

@@ -1,7 +1,11 @@
 package translate
 
 import (
+	"fmt"
+	"maps"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -75,7 +79,7 @@ func outboundCluster(in Inputs, k clusterKey) (*clusterv3.Cluster, *endpointv3.C
 	}
 	sec, problems := upstreamTransportSocket(in, k)
 	sec.apply(c, protocolOf(k.port) == protocolHTTP2)
-	cla := loadAssignment(name, k, sec)
+	cla := sharedLoadAssignment(in, name, k, sec)
 	switch k.svc.Resolution {
 	case networkingv1alpha3.ServiceEntry_DNS:
 		c.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS}
@@ -92,6 +96,44 @@ func outboundCluster(in Inputs, k clusterKey) (*clusterv3.Cluster, *endpointv3.C
 		return c, cla, problems
 	}
 	return c, nil, problems
+}
+
+// claMemo holds a store's load assignments by everything they are made of (claKey), so proxy
+// groups whose clusters resolve the same way share one, read-only: with hundreds of sidecar
+// groups each holding every service's endpoints, building them was a sixth of every rebuild,
+// and the serving layer marshals a shared one once. Nothing may modify a load assignment
+// after it is built.
+type claMemo struct{ m sync.Map }
+
+type claMemoKey struct{}
+
+func sharedLoadAssignment(in Inputs, name string, k clusterKey, sec clusterTLS) *endpointv3.ClusterLoadAssignment {
+	memo := in.Store.Derived(claMemoKey{}, func() any { return &claMemo{} }).(*claMemo)
+	key := claKey(name, k, sec)
+	if v, ok := memo.m.Load(key); ok {
+		return v.(*endpointv3.ClusterLoadAssignment)
+	}
+	v, _ := memo.m.LoadOrStore(key, loadAssignment(name, k, sec))
+	return v.(*endpointv3.ClusterLoadAssignment)
+}
+
+// claKey is what loadAssignment reads: the service's endpoints (the service of this store's
+// registry: its identity), the port, the subset's labels, the name, and each endpoint's
+// tlsMode (the only per-proxy input).
+func claKey(name string, k clusterKey, sec clusterTLS) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%p|%p|%d:%s|", k.svc, k.port, len(name), name)
+	for _, l := range slices.Sorted(maps.Keys(k.labels)) {
+		fmt.Fprintf(&b, "%d:%s=%d:%s,", len(l), l, len(k.labels[l]), k.labels[l])
+	}
+	b.WriteByte('|')
+	if sec.endpointMode != nil {
+		for _, e := range k.svc.Endpoints {
+			b.WriteString(sec.endpointMode(e))
+			b.WriteByte(',')
+		}
+	}
+	return b.String()
 }
 
 // loadAssignment lists the endpoints of a service port (of one subset), sorted by address,

@@ -73,6 +73,12 @@ func TestGolden(t *testing.T) {
 	if len(ins) == 0 {
 		t.Fatal("no golden cases in testdata")
 	}
+	// Every case's proxy, to translate against each other case's store first (checkSharedStore).
+	var proxies []model.Proxy
+	for _, in := range ins {
+		inputs, _ := loadCase(t, in)
+		proxies = append(proxies, inputs.Proxy)
+	}
 	want := map[string]bool{}
 	for _, in := range ins {
 		out := strings.TrimSuffix(in, ".in.yaml") + ".out.yaml"
@@ -90,6 +96,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkDeterministic(t, inputs, got, decodeProblems)
+			checkSharedStore(t, inputs, proxies, got, decodeProblems)
 			if *update {
 				if err := os.WriteFile(out, got, 0o644); err != nil {
 					t.Fatal(err)
@@ -128,6 +135,29 @@ func checkDeterministic(t *testing.T, in translate.Inputs, want []byte, decodePr
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("translation depends on input order (-first +shuffled):\n%s", lineDiff(string(want), string(got)))
+	}
+}
+
+// checkSharedStore translates the case's proxy from a store that every other case's proxy was
+// translated from first, as the serving layer translates all groups from one store: what
+// translation derives from a store and shares between proxies (the service registry, load
+// assignments) must not change any proxy's configuration.
+func checkSharedStore(t *testing.T, in translate.Inputs, others []model.Proxy, want []byte, decodeProblems []model.Problem) {
+	t.Helper()
+	in.Store = model.NewStore(in.Store.Mesh, in.Store.Objects())
+	for _, p := range others {
+		other := in
+		other.Proxy = p
+		translate.Proxy(other)
+	}
+	res, problems := translate.Proxy(in)
+	got, err := render.YAML(res, model.SortProblems(append(decodeProblems, problems...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("translation changes when other proxies were translated from the same store first (-alone +shared):\n%s",
+			lineDiff(string(want), string(got)))
 	}
 }
 
