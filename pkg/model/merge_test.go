@@ -44,8 +44,10 @@ func TestStoreDerived(t *testing.T) {
 	a, b := NewStore(Mesh{}, nil), NewStore(Mesh{}, nil)
 	builds := 0
 	build := func() any { builds++; return builds }
-	if a.Derived(key{1}, build) != 1 || a.Derived(key{1}, build) != 1 {
-		t.Fatal("the same store and key built twice")
+	first := a.Derived(key{1}, build)
+	again := a.Derived(key{1}, build)
+	if first != 1 || again != 1 {
+		t.Fatalf("the same store and key gave %v then %v, want one build", first, again)
 	}
 	if b.Derived(key{1}, build) != 2 || a.Derived(key{2}, build) != 3 {
 		t.Fatal("another store or key reused a value")
