@@ -121,7 +121,15 @@ func runsProxy(e endpoint) bool {
 
 // serviceIdentities are the SPIFFE IDs a mesh client accepts from a service: its endpoints'
 // service accounts in every trust domain of the mesh, plus the ServiceEntry's subjectAltNames.
+// They depend on the store alone, so they are derived once per store and service (the
+// service of the store's registry) and shared, read-only, by every cluster and proxy group.
 func serviceIdentities(in Inputs, svc *service) []string {
+	return in.Store.Derived(identitiesKey{svc}, func() any { return computeServiceIdentities(in, svc) }).([]string)
+}
+
+type identitiesKey struct{ svc *service }
+
+func computeServiceIdentities(in Inputs, svc *service) []string {
 	var out []string
 	for _, e := range svc.Endpoints {
 		if e.ServiceAccount == "" {
