@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"weak"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -21,10 +22,11 @@ type internTable struct {
 	mu sync.Mutex
 	m  map[internKey]weak.Pointer[sharedRes]
 
-	// byCLA finds the shared resource of a load assignment translation itself shared between
-	// groups (translate memoises them per store), so that one is not even marshalled again.
-	// An entry lives as long as its load assignment.
-	byCLA map[weak.Pointer[endpointv3.ClusterLoadAssignment]]*sharedRes
+	// byMessage finds the shared resource of a load assignment or cluster that translation
+	// itself shared between groups (translate memoises them per store), so that one is not
+	// even marshalled again. An entry lives as long as its message.
+	byCLA     map[weak.Pointer[endpointv3.ClusterLoadAssignment]]*sharedRes
+	byCluster map[weak.Pointer[clusterv3.Cluster]]*sharedRes
 }
 
 // sharedRes is one shared resource and what the pre-serve checks learnt of it. Both depend on
@@ -50,7 +52,8 @@ type internKey struct {
 
 func newInternTable() *internTable {
 	return &internTable{m: map[internKey]weak.Pointer[sharedRes]{},
-		byCLA: map[weak.Pointer[endpointv3.ClusterLoadAssignment]]*sharedRes{}}
+		byCLA:     map[weak.Pointer[endpointv3.ClusterLoadAssignment]]*sharedRes{},
+		byCluster: map[weak.Pointer[clusterv3.Cluster]]*sharedRes{}}
 }
 
 // resource returns the shared resource with these bytes, making it from data if no snapshot
@@ -83,37 +86,46 @@ func (t *internTable) forget(k internKey) {
 }
 
 // known returns the shared resource already made from this very message, if translation
-// shares it (load assignments), or nil.
+// shares such messages (load assignments, clusters), or nil.
 func (t *internTable) known(m types.Resource) *sharedRes {
-	cla, ok := m.(*endpointv3.ClusterLoadAssignment)
-	if t == nil || !ok {
+	if t == nil {
 		return nil
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.byCLA[weak.Make(cla)]
+	switch v := m.(type) {
+	case *endpointv3.ClusterLoadAssignment:
+		return t.byCLA[weak.Make(v)]
+	case *clusterv3.Cluster:
+		return t.byCluster[weak.Make(v)]
+	}
+	return nil
 }
 
 // remember records that m was made into r, for known.
 func (t *internTable) remember(m types.Resource, r *sharedRes) {
-	cla, ok := m.(*endpointv3.ClusterLoadAssignment)
-	if !ok {
-		return
-	}
-	wp := weak.Make(cla)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if _, ok := t.byCLA[wp]; ok {
-		return
+	switch v := m.(type) {
+	case *endpointv3.ClusterLoadAssignment:
+		rememberIn(t, t.byCLA, v, r)
+	case *clusterv3.Cluster:
+		rememberIn(t, t.byCluster, v, r)
 	}
-	t.byCLA[wp] = r
-	runtime.AddCleanup(cla, t.forgetCLA, wp)
 }
 
-func (t *internTable) forgetCLA(wp weak.Pointer[endpointv3.ClusterLoadAssignment]) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.byCLA, wp)
+// rememberIn adds v → r to byPtr (t.mu held) and removes it once v is collected.
+func rememberIn[T any](t *internTable, byPtr map[weak.Pointer[T]]*sharedRes, v *T, r *sharedRes) {
+	wp := weak.Make(v)
+	if _, ok := byPtr[wp]; ok {
+		return
+	}
+	byPtr[wp] = r
+	runtime.AddCleanup(v, func(wp weak.Pointer[T]) {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		delete(byPtr, wp)
+	}, wp)
 }
 
 // len is the number of entries, for tests.

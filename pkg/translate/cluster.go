@@ -67,8 +67,51 @@ func (cs *clusterSet) build(in Inputs) ([]*clusterv3.Cluster, []*endpointv3.Clus
 }
 
 // outboundCluster builds the cluster for a service port: EDS for STATIC resolution, DNS
-// clusters for DNS resolution, and ORIGINAL_DST for NONE, as Istio does.
+// clusters for DNS resolution, and ORIGINAL_DST for NONE, as Istio does. When no
+// DestinationRule sets this proxy's TLS toward it, the cluster (automatic mTLS or plaintext)
+// depends on the store alone and is shared, read-only, by every proxy group that resolves it
+// so (clusterMemo); nothing may modify it afterwards (useExternalWorkloadSDS copies).
 func outboundCluster(in Inputs, k clusterKey) (*clusterv3.Cluster, *endpointv3.ClusterLoadAssignment, []model.Problem) {
+	if t, _ := clientTLSFor(destinationRuleFor(in, k.svc), k); t != nil {
+		return buildOutboundCluster(in, k)
+	}
+	memo := in.Store.Derived(clusterMemoKey{}, func() any { return &clusterMemo{} }).(*clusterMemo)
+	key := clusterIdentity(k)
+	if v, ok := memo.m.Load(key); ok {
+		b := v.(builtCluster)
+		return b.c, b.cla, nil
+	}
+	c, cla, problems := buildOutboundCluster(in, k)
+	if len(problems) > 0 {
+		return c, cla, problems // reported to this proxy; not shared
+	}
+	v, _ := memo.m.LoadOrStore(key, builtCluster{c: c, cla: cla})
+	b := v.(builtCluster)
+	return b.c, b.cla, nil
+}
+
+// clusterMemo holds a store's DestinationRule-free outbound clusters by clusterIdentity.
+type clusterMemo struct{ m sync.Map }
+
+type clusterMemoKey struct{}
+
+type builtCluster struct {
+	c   *clusterv3.Cluster
+	cla *endpointv3.ClusterLoadAssignment
+}
+
+// clusterIdentity names a cluster key by what builds it: the service (of this store's
+// registry), the port, the cluster name and the subset's labels.
+func clusterIdentity(k clusterKey) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%p|%p|%s|", k.svc, k.port, k.name())
+	for _, l := range slices.Sorted(maps.Keys(k.labels)) {
+		fmt.Fprintf(&b, "%d:%s=%d:%s,", len(l), l, len(k.labels[l]), k.labels[l])
+	}
+	return b.String()
+}
+
+func buildOutboundCluster(in Inputs, k clusterKey) (*clusterv3.Cluster, *endpointv3.ClusterLoadAssignment, []model.Problem) {
 	name := k.name()
 	c := &clusterv3.Cluster{
 		Name:           name,

@@ -1,8 +1,10 @@
 package translate
 
 import (
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"google.golang.org/protobuf/proto"
 )
 
 // useExternalWorkloadSDS points every reference to the workload certificate and trust bundle
@@ -24,7 +26,10 @@ func useExternalWorkloadSDS(r *Resources, cluster string) {
 			fc.TransportSocket = withWorkloadSDS(fc.GetTransportSocket(), src)
 		}
 	}
-	for _, c := range r.Clusters {
+	for i, c := range r.Clusters {
+		// Outbound clusters may be shared with other proxies (outboundCluster): rewrite a copy.
+		c = proto.Clone(c).(*clusterv3.Cluster)
+		r.Clusters[i] = c
 		c.TransportSocket = withWorkloadSDS(c.GetTransportSocket(), src)
 		for _, m := range c.GetTransportSocketMatches() {
 			m.TransportSocket = withWorkloadSDS(m.GetTransportSocket(), src)

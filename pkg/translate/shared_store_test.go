@@ -1,9 +1,11 @@
 package translate_test
 
 import (
+	"strings"
 	"testing"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	"google.golang.org/protobuf/encoding/prototext"
 
 	"github.com/plainenvoy/controlplane/pkg/model"
 	"github.com/plainenvoy/controlplane/pkg/sources/file"
@@ -77,4 +79,26 @@ func tlsModeOf(cla *endpointv3.ClusterLoadAssignment) string {
 		}
 	}
 	return ""
+}
+
+// TestExternalSDSProxyDoesNotLeak: a proxy whose workload certificates come from a local SDS
+// agent has its clusters rewritten to point there; translated first from a shared store, it
+// must not rewrite the clusters another proxy is given.
+func TestExternalSDSProxyDoesNotLeak(t *testing.T) {
+	objs, problems := file.Decode("mesh.yaml", []byte(sharedStoreMesh))
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	store := model.NewStore(model.Mesh{}, objs)
+	proxy := model.Proxy{Role: model.RoleSidecar, Namespace: "b", ServiceAccount: "sleep", Labels: map[string]string{"app": "sleep"},
+		Interception: model.InterceptionTransparent}
+	spire := proxy
+	spire.WorkloadSDSCluster = "spire-agent"
+	translate.Proxy(translate.Inputs{Store: store, Proxy: spire})
+	res, _ := translate.Proxy(translate.Inputs{Store: store, Proxy: proxy})
+	for _, c := range res.Clusters {
+		if strings.Contains(prototext.Format(c), "spire-agent") {
+			t.Fatalf("cluster %s of a proxy without an SDS agent points at the other proxy's agent", c.GetName())
+		}
+	}
 }
