@@ -105,10 +105,15 @@ type builtCluster struct {
 func clusterIdentity(k clusterKey) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%p|%p|%s|", k.svc, k.port, k.name())
-	for _, l := range slices.Sorted(maps.Keys(k.labels)) {
-		fmt.Fprintf(&b, "%d:%s=%d:%s,", len(l), l, len(k.labels[l]), k.labels[l])
-	}
+	writeLabels(&b, k.labels)
 	return b.String()
+}
+
+// writeLabels writes labels unambiguously (length-prefixed, sorted), for memo keys.
+func writeLabels(b *strings.Builder, labels map[string]string) {
+	for _, l := range slices.Sorted(maps.Keys(labels)) {
+		fmt.Fprintf(b, "%d:%s=%d:%s,", len(l), l, len(labels[l]), labels[l])
+	}
 }
 
 func buildOutboundCluster(in Inputs, k clusterKey) (*clusterv3.Cluster, *endpointv3.ClusterLoadAssignment, []model.Problem) {
@@ -166,9 +171,7 @@ func sharedLoadAssignment(in Inputs, name string, k clusterKey, sec clusterTLS) 
 func claKey(name string, k clusterKey, sec clusterTLS) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%p|%p|%d:%s|", k.svc, k.port, len(name), name)
-	for _, l := range slices.Sorted(maps.Keys(k.labels)) {
-		fmt.Fprintf(&b, "%d:%s=%d:%s,", len(l), l, len(k.labels[l]), k.labels[l])
-	}
+	writeLabels(&b, k.labels)
 	b.WriteByte('|')
 	if sec.endpointMode != nil {
 		for _, e := range k.svc.Endpoints {
