@@ -128,6 +128,7 @@ func (in *informers) addHandlers(dirty chan<- struct{}, m *metrics) error {
 		}
 	}
 	in.refs.onEvent = markKind(string(model.KindSecret))
+	in.refs.gauge = m.secretWatch
 	for _, h := range in.handlers {
 		mark := markKind(h.kind)
 		istio := h.istio

@@ -17,6 +17,7 @@ type metrics struct {
 	builds       prometheus.Histogram
 	statusWrites *prometheus.CounterVec // result
 	leader       prometheus.Gauge
+	secretWatch  prometheus.Gauge
 }
 
 // Results of controlplane_kube_status_writes_total.
@@ -59,6 +60,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "controlplane_kube_status_leader",
 			Help: "1 while this replica holds the status-writer lease.",
 		}),
+		secretWatch: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "controlplane_kube_secret_watches",
+			Help: "Single-Secret watches running for credentials named by a credentialName that are not of type kubernetes.io/tls.",
+		}),
 	}
 	for _, r := range []string{writeOK, writeConflict, writeError} {
 		m.statusWrites.WithLabelValues(r)
@@ -66,7 +71,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.events, m.problems, m.objects, m.builds, m.statusWrites, m.leader} {
+	for _, c := range []prometheus.Collector{m.events, m.problems, m.objects, m.builds, m.statusWrites, m.leader, m.secretWatch} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

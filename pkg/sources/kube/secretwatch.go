@@ -13,6 +13,8 @@ import (
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // refSyncTimeout bounds how long a build waits for the first list of newly referenced
@@ -28,7 +30,8 @@ const refSyncTimeout = 5 * time.Second
 type secretWatches struct {
 	kc      kubernetes.Interface
 	log     *slog.Logger
-	onEvent func() // set by addHandlers: counts the event and marks the state dirty
+	onEvent func()           // set by addHandlers: counts the event and marks the state dirty
+	gauge   prometheus.Gauge // set by addHandlers: how many watches run
 	ctx     context.Context
 	wg      *sync.WaitGroup
 	running map[secretKey]*secretWatch
@@ -53,6 +56,11 @@ func (w *secretWatches) start(ctx context.Context, wg *sync.WaitGroup) {
 // waits for (at most refSyncTimeout), and watches nothing references any more are stopped,
 // their Secret leaving the next store.
 func (w *secretWatches) update(want map[secretKey]bool) {
+	defer func() {
+		if w.gauge != nil {
+			w.gauge.Set(float64(len(w.running)))
+		}
+	}()
 	for k, sw := range w.running {
 		if !want[k] {
 			sw.cancel()

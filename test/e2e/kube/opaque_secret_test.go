@@ -59,6 +59,10 @@ func TestOpaqueCredentialSecret(t *testing.T) {
 	if has(s, model.KindSecret, ns, "unreferenced") {
 		t.Error("an Opaque Secret no credentialName names is in the store")
 	}
+	watchesBefore := secretWatches(r)
+	if watchesBefore < 1 {
+		t.Errorf("controlplane_kube_secret_watches = %v, want at least web-cred's watch", watchesBefore)
+	}
 
 	// Rotation.
 	updateSecretData(t, kc, ns, "web-cred", map[string][]byte{"cert": certB, "key": keyB, "cacert": certA})
@@ -92,6 +96,9 @@ func TestOpaqueCredentialSecret(t *testing.T) {
 	})
 	if !bytes.Equal(certOf(served(s)["kubernetes://tls-cred"]), certB) {
 		t.Error("the kubernetes.io/tls credential is no longer served")
+	}
+	if after := secretWatches(r); after >= watchesBefore {
+		t.Errorf("controlplane_kube_secret_watches = %v after a reference went, want fewer than %v", after, watchesBefore)
 	}
 	if n := countSecrets(s, ns, "tls-cred"); n != 1 {
 		t.Errorf("the store holds Secret tls-cred %d times, want once (both watches saw it)", n)
@@ -225,4 +232,18 @@ func selfSigned(t *testing.T, host string) (certPEM, keyPEM []byte) {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})
+}
+
+// secretWatches reads controlplane_kube_secret_watches of a running source.
+func secretWatches(r *running) float64 {
+	families, err := r.reg.Gather()
+	if err != nil {
+		return -1
+	}
+	for _, f := range families {
+		if f.GetName() == "controlplane_kube_secret_watches" {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	return -1
 }
