@@ -22,9 +22,9 @@ type internTable struct {
 	mu sync.Mutex
 	m  map[internKey]weak.Pointer[sharedRes]
 
-	// byMessage finds the shared resource of a load assignment or cluster that translation
-	// itself shared between groups (translate memoises them per store), so that one is not
-	// even marshalled again. An entry lives as long as its message.
+	// byCLA and byCluster find the shared resource of a load assignment or cluster that
+	// translation itself shared between groups (translate memoises them per store), so that
+	// one is not even marshalled again. An entry lives as long as its message.
 	byCLA     map[weak.Pointer[endpointv3.ClusterLoadAssignment]]*sharedRes
 	byCluster map[weak.Pointer[clusterv3.Cluster]]*sharedRes
 }

@@ -50,14 +50,10 @@ func (p prepared) get(typeURL string) *typeSnap {
 
 // add appends one marshalled resource; build adds them in name order.
 func (ts *typeSnap) add(typeURL, name, version string, data []byte) {
-	a := &anypb.Any{TypeUrl: typeURL, Value: data}
-	ts.byName[name] = len(ts.names)
-	ts.names = append(ts.names, name)
-	ts.anys = append(ts.anys, a)
-	ts.deltas = append(ts.deltas, &deltaRes{Name: name, Version: version, Resource: a})
+	ts.addShared(&deltaRes{Name: name, Version: version, Resource: &anypb.Any{TypeUrl: typeURL, Value: data}})
 }
 
-// addShared appends a resource from the intern table; build adds them in name order.
+// addShared appends a resource, possibly shared with other groups (the intern table).
 func (ts *typeSnap) addShared(r *deltaRes) {
 	ts.byName[r.Name] = len(ts.names)
 	ts.names = append(ts.names, r.Name)

@@ -58,11 +58,13 @@ func check(r translate.Resources, snap *cache.Snapshot, shared map[types.Resourc
 	}
 	for _, list := range [][]types.Resource{asResources(r.Listeners), asResources(r.Clusters)} {
 		for _, res := range list {
-			refs := func() []string { return adsSecretRefs(res.ProtoReflect()) }
+			var refs []string
 			if sr := shared[res]; sr != nil {
-				refs = func() []string { return sr.secretRefs(res.ProtoReflect()) }
+				refs = sr.secretRefs(res.ProtoReflect())
+			} else {
+				refs = adsSecretRefs(res.ProtoReflect())
 			}
-			for _, name := range refs() {
+			for _, name := range refs {
 				if !have[name] && !slices.Contains(r.UnansweredSecrets, name) && !unansweredByDesign(name) {
 					return &configError{kind: "dangling_reference", err: fmt.Errorf(
 						"%T %s references secret %q, which is not in the snapshot", res, cache.GetResourceName(res), name)}
