@@ -1,6 +1,8 @@
 package model
 
 import (
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	securityv1beta1 "istio.io/api/security/v1beta1"
@@ -51,5 +53,20 @@ func TestStoreDerived(t *testing.T) {
 	}
 	if b.Derived(key{1}, build) != 2 || a.Derived(key{2}, build) != 3 {
 		t.Fatal("another store or key reused a value")
+	}
+	// Concurrent first calls: one build, every caller gets its value.
+	c := NewStore(Mesh{}, nil)
+	var concurrent atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if v := c.Derived(key{1}, func() any { return concurrent.Add(1) }); v != int32(1) {
+				t.Errorf("got %v, want the one build's value", v)
+			}
+		})
+	}
+	wg.Wait()
+	if n := concurrent.Load(); n != 1 {
+		t.Fatalf("%d concurrent first calls ran build %d times, want once", 8, n)
 	}
 }

@@ -56,15 +56,23 @@ type Store struct {
 
 // Derived returns the value build computes from this store, computing it once per store and
 // key: every proxy group's translation of one store needs the same indexes (the service
-// registry, say), and the store never changes. build must depend on the store only and its
-// result must be treated as read-only by every caller. Two concurrent first calls may both
-// run build; one result is kept.
+// registry, say), the store never changes, and groups are translated concurrently. build must
+// depend on the store only. A value shared this way is read by every group: it must not be
+// changed afterwards, except a cache built for concurrent use.
 func (s *Store) Derived(key any, build func() any) any {
-	if v, ok := s.derived.Load(key); ok {
-		return v
+	e, ok := s.derived.Load(key)
+	if !ok {
+		e, _ = s.derived.LoadOrStore(key, &derivedEntry{})
 	}
-	v, _ := s.derived.LoadOrStore(key, build())
-	return v
+	d := e.(*derivedEntry)
+	d.once.Do(func() { d.v = build() })
+	return d.v
+}
+
+// derivedEntry is one Derived value, built by the first caller while the others wait.
+type derivedEntry struct {
+	once sync.Once
+	v    any
 }
 
 // NewStore groups objects by kind and sorts each group by (namespace, name). Objects of a kind
