@@ -71,18 +71,12 @@ func outboundCluster(in Inputs, k clusterKey) (*clusterv3.Cluster, *endpointv3.C
 	if t, _ := clientTLSFor(destinationRuleFor(in, k.svc), k); t != nil {
 		return buildOutboundCluster(in, k)
 	}
-	memo := in.Store.Derived(clusterMemoKey{}, func() any { return &clusterMemo{} }).(*clusterMemo)
-	key := clusterIdentity(k)
-	if v, ok := memo.m.Load(key); ok {
-		b := v.(builtCluster)
-		return b.c, b.cla, nil
-	}
-	c, cla, problems := buildOutboundCluster(in, k)
-	if len(problems) > 0 {
-		return c, cla, problems // reported to this proxy; not shared
-	}
-	v, _ := memo.m.LoadOrStore(key, builtCluster{c: c, cla: cla})
-	b := v.(builtCluster)
+	// Without DestinationRule TLS, upstreamTransportSocket reports no problems (automatic mTLS
+	// or plaintext): nothing is lost by sharing.
+	b := clusterMemoOf(in.Store).get(memoIDOf(k), func() builtCluster {
+		c, cla, _ := buildOutboundCluster(in, k)
+		return builtCluster{c: c, cla: cla}
+	})
 	return b.c, b.cla, nil
 }
 

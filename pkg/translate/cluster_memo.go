@@ -9,14 +9,39 @@ import (
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
+
+	"github.com/plainenvoy/controlplane/pkg/model"
 )
 
 // Store-scoped memos (model.Store.Derived) of what several proxy groups' translations of one
 // store build alike. Shared results are read-only: nothing may modify them after they are
 // built (useExternalWorkloadSDS works on copies).
 
-// clusterMemo holds a store's DestinationRule-free outbound clusters by clusterIdentity.
-type clusterMemo struct{ m sync.Map }
+// memoID is what an outbound cluster and its load assignment are built from, apart from
+// their TLS: the service (of this store's registry: its identity), the port, the subset and
+// the subset's labels (a subset name means other labels in another namespace's rule).
+type memoID struct {
+	svc    *service
+	port   *networkingv1alpha3.ServicePort
+	subset string
+	labels string
+}
+
+func memoIDOf(k clusterKey) memoID {
+	var b strings.Builder
+	for _, l := range slices.Sorted(maps.Keys(k.labels)) {
+		fmt.Fprintf(&b, "%d:%s=%d:%s,", len(l), l, len(k.labels[l]), k.labels[l])
+	}
+	return memoID{svc: k.svc, port: k.port, subset: k.subset, labels: b.String()}
+}
+
+// clusterMemo holds a store's outbound clusters that no DestinationRule sets TLS for
+// (automatic mTLS or plaintext, decided by the store alone), and which clusters those are.
+type clusterMemo struct {
+	byID   sync.Map // memoID → builtCluster
+	shared sync.Map // *clusterv3.Cluster → struct{}: the clusters handed out
+}
 
 type clusterMemoKey struct{}
 
@@ -25,54 +50,47 @@ type builtCluster struct {
 	cla *endpointv3.ClusterLoadAssignment
 }
 
-// clusterIdentity names a cluster key by what builds it: the service (of this store's
-// registry), the port, the cluster name and the subset's labels.
-func clusterIdentity(k clusterKey) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%p|%p|%s|", k.svc, k.port, k.name())
-	writeLabels(&b, k.labels)
-	return b.String()
+func clusterMemoOf(store *model.Store) *clusterMemo {
+	return store.Derived(clusterMemoKey{}, func() any { return &clusterMemo{} }).(*clusterMemo)
 }
 
-// writeLabels writes labels unambiguously (length-prefixed, sorted), for memo keys.
-func writeLabels(b *strings.Builder, labels map[string]string) {
-	for _, l := range slices.Sorted(maps.Keys(labels)) {
-		fmt.Fprintf(b, "%d:%s=%d:%s,", len(l), l, len(labels[l]), labels[l])
+// get returns the memoised cluster of id, building it once per store.
+func (m *clusterMemo) get(id memoID, build func() builtCluster) builtCluster {
+	if v, ok := m.byID.Load(id); ok {
+		return v.(builtCluster)
 	}
+	v, loaded := m.byID.LoadOrStore(id, build())
+	b := v.(builtCluster)
+	if !loaded {
+		m.shared.Store(b.c, struct{}{})
+	}
+	return b
 }
 
-// claMemo holds a store's load assignments by everything they are made of (claKey), so proxy
-// groups whose clusters resolve the same way share one, read-only: with hundreds of sidecar
-// groups each holding every service's endpoints, building them was a sixth of every rebuild,
-// and the serving layer marshals a shared one once. Nothing may modify a load assignment
-// after it is built.
-type claMemo struct{ m sync.Map }
+// holds reports whether c is one of the memoised clusters: those carry no DestinationRule TLS,
+// so no credential (kubernetes://) reference.
+func (m *clusterMemo) holds(c *clusterv3.Cluster) bool {
+	_, ok := m.shared.Load(c)
+	return ok
+}
+
+// claMemo holds a store's plaintext and DestinationRule-TLS load assignments (those without
+// per-endpoint tlsMode), so proxy groups share one, read-only, and the serving layer marshals
+// it once. Automatic-mTLS clusters are memoised whole (clusterMemo), their load assignments
+// with them.
+type claMemo struct{ m sync.Map } // memoID → *endpointv3.ClusterLoadAssignment
 
 type claMemoKey struct{}
 
 func sharedLoadAssignment(in Inputs, name string, k clusterKey, sec clusterTLS) *endpointv3.ClusterLoadAssignment {
+	if sec.endpointMode != nil {
+		return loadAssignment(name, k, sec)
+	}
 	memo := in.Store.Derived(claMemoKey{}, func() any { return &claMemo{} }).(*claMemo)
-	key := claKey(name, k, sec)
-	if v, ok := memo.m.Load(key); ok {
+	id := memoIDOf(k)
+	if v, ok := memo.m.Load(id); ok {
 		return v.(*endpointv3.ClusterLoadAssignment)
 	}
-	v, _ := memo.m.LoadOrStore(key, loadAssignment(name, k, sec))
+	v, _ := memo.m.LoadOrStore(id, loadAssignment(name, k, sec))
 	return v.(*endpointv3.ClusterLoadAssignment)
-}
-
-// claKey is what loadAssignment reads: the service's endpoints (the service of this store's
-// registry: its identity), the port, the subset's labels, the name, and each endpoint's
-// tlsMode (the only per-proxy input).
-func claKey(name string, k clusterKey, sec clusterTLS) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%p|%p|%d:%s|", k.svc, k.port, len(name), name)
-	writeLabels(&b, k.labels)
-	b.WriteByte('|')
-	if sec.endpointMode != nil {
-		for _, e := range k.svc.Endpoints {
-			b.WriteString(sec.endpointMode(e))
-			b.WriteByte(',')
-		}
-	}
-	return b.String()
 }

@@ -177,9 +177,9 @@ func authzGenRequest(r *rand.Rand) *explain.RBACRequest {
 	}
 	switch r.IntN(3) {
 	case 0:
-		req.Metadata = map[string]map[string]any{authzJWTFilter: {authzJWTPayloadKey: map[string]any{"iss": "https://x/", "sub": "a/b", "groups": []any{"dev"}}}}
+		req.Metadata = map[string]map[string]any{jwtAuthnFilterName: {jwtPayloadKey: map[string]any{"iss": "https://x/", "sub": "a/b", "groups": []any{"dev"}}}}
 	case 1:
-		req.Metadata = map[string]map[string]any{authzJWTFilter: {authzJWTPayloadKey: map[string]any{"iss": "a", "sub": "b"}}}
+		req.Metadata = map[string]map[string]any{jwtAuthnFilterName: {jwtPayloadKey: map[string]any{"iss": "a", "sub": "b"}}}
 	}
 	return req
 }

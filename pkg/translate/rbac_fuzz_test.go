@@ -67,7 +67,7 @@ func FuzzTranslateAuthorizationPolicy(f *testing.F) {
 	}
 	req := &explain.RBACRequest{Method: "GET", Host: "h", Path: "/a/b", DestinationPort: 80, SourceIP: "1.2.3.4",
 		PeerPrincipal: "spiffe://cluster.local/ns/foo/sa/x",
-		Metadata:      map[string]map[string]any{authzJWTFilter: {authzJWTPayloadKey: map[string]any{"iss": "a", "sub": "b"}}}}
+		Metadata:      map[string]map[string]any{jwtAuthnFilterName: {jwtPayloadKey: map[string]any{"iss": "a", "sub": "b"}}}}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		objs, _ := file.Decode("fuzz.yaml", data)
 		in := Inputs{Store: model.NewStore(model.Mesh{}, objs), Proxy: authzTestProxy, ExtAuthz: authzGenProviders}

@@ -8,26 +8,20 @@ import (
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 )
 
-// Where jwt_authn leaves the verified payload (payload_in_metadata "payload", SEMANTICS.md
-// §3.1); the RequestAuthentication translation writes it there.
-const (
-	authzJWTFilter     = "envoy.filters.http.jwt_authn"
-	authzJWTPayloadKey = "payload"
-)
-
-// authzClaim matches the claim at path in the verified JWT payload. With no token there is no
-// metadata: the matcher is false and its negation true.
+// authzClaim matches the claim at path in the verified JWT payload, where jwt_authn leaves it
+// (jwtAuthnFilterName, jwtPayloadKey: SEMANTICS.md §3.1). With no token there is no metadata:
+// the matcher is false and its negation true.
 func authzClaim(path []string, v *matcherv3.ValueMatcher) *rbacv3.Principal {
 	segs := make([]*matcherv3.MetadataMatcher_PathSegment, 0, len(path)+1)
 	key := func(k string) *matcherv3.MetadataMatcher_PathSegment {
 		return &matcherv3.MetadataMatcher_PathSegment{Segment: &matcherv3.MetadataMatcher_PathSegment_Key{Key: k}}
 	}
-	segs = append(segs, key(authzJWTPayloadKey))
+	segs = append(segs, key(jwtPayloadKey))
 	for _, k := range path {
 		segs = append(segs, key(k))
 	}
 	return &rbacv3.Principal{Identifier: &rbacv3.Principal_Metadata{Metadata: &matcherv3.MetadataMatcher{
-		Filter: authzJWTFilter, Path: segs, Value: v,
+		Filter: jwtAuthnFilterName, Path: segs, Value: v,
 	}}}
 }
 

@@ -92,7 +92,7 @@ func TestRequestPrincipalsMatch(t *testing.T) {
 			}
 			req := &explain.RBACRequest{}
 			if tc.payload != nil {
-				req.Metadata = map[string]map[string]any{authzJWTFilter: {authzJWTPayloadKey: tc.payload}}
+				req.Metadata = map[string]map[string]any{jwtAuthnFilterName: {jwtPayloadKey: tc.payload}}
 			}
 			got, err := explain.RBACPrincipalMatches(p, req)
 			if err != nil || got != tc.want {
@@ -127,7 +127,7 @@ func TestClaimMatch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			req := &explain.RBACRequest{Metadata: map[string]map[string]any{authzJWTFilter: {authzJWTPayloadKey: tc.payload}}}
+			req := &explain.RBACRequest{Metadata: map[string]map[string]any{jwtAuthnFilterName: {jwtPayloadKey: tc.payload}}}
 			got, err := explain.RBACPrincipalMatches(p, req)
 			if err != nil || got != tc.want {
 				t.Errorf("match = %v, %v; want %v", got, err, tc.want)

@@ -77,8 +77,8 @@ func newRegistry(store *model.Store) *registry {
 	return r
 }
 
-// serviceEntryEndpoints returns the inline endpoints, or the WorkloadEntries in the
-// ServiceEntry's namespace that its workloadSelector selects.
+// serviceEntryEndpoints returns the inline endpoints, or those of wes (the WorkloadEntries of
+// the ServiceEntry's namespace) that its workloadSelector selects.
 func serviceEntryEndpoints(se *model.ServiceEntry, wes []*model.WorkloadEntry) []endpoint {
 	var out []endpoint
 	for _, e := range se.Spec.GetEndpoints() {
@@ -86,7 +86,7 @@ func serviceEntryEndpoints(se *model.ServiceEntry, wes []*model.WorkloadEntry) [
 	}
 	if sel := se.Spec.GetWorkloadSelector().GetLabels(); len(sel) > 0 {
 		for _, we := range wes {
-			if we.Namespace == se.Namespace && model.SelectorMatches(sel, we.Spec.GetLabels()) {
+			if model.SelectorMatches(sel, we.Spec.GetLabels()) {
 				out = append(out, endpointOf(we.Spec))
 			}
 		}

@@ -102,3 +102,61 @@ func TestExternalSDSProxyDoesNotLeak(t *testing.T) {
 		}
 	}
 }
+
+// subsetMesh: one service with a v1 and a v2 endpoint; namespaces a and b each have their own
+// DestinationRule (exportTo ".", no TLS) naming subset "v1", with different labels.
+const subsetMesh = `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: web, namespace: foo}
+spec:
+  hosts: [web.foo.svc.cluster.local]
+  location: MESH_INTERNAL
+  ports: [{number: 8000, name: http, protocol: HTTP, targetPort: 8080}]
+  resolution: STATIC
+  endpoints:
+  - {address: 10.0.0.1, labels: {version: v1}}
+  - {address: 10.0.0.2, labels: {version: v2}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: web, namespace: a}
+spec:
+  host: web.foo.svc.cluster.local
+  exportTo: ["."]
+  subsets: [{name: v1, labels: {version: v1}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: web, namespace: b}
+spec:
+  host: web.foo.svc.cluster.local
+  exportTo: ["."]
+  subsets: [{name: v1, labels: {version: v2}}]
+`
+
+// TestSharedStoreKeepsSubsetsApart: subset "v1" means version v1 in namespace a and version
+// v2 in b; translating one first must not give the other its endpoints.
+func TestSharedStoreKeepsSubsetsApart(t *testing.T) {
+	objs, problems := file.Decode("mesh.yaml", []byte(subsetMesh))
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	want := map[string]string{"a": "10.0.0.1", "b": "10.0.0.2"}
+	for _, order := range [][]string{{"a", "b"}, {"b", "a"}} {
+		store := model.NewStore(model.Mesh{}, objs)
+		for _, ns := range order {
+			res, _ := translate.Proxy(translate.Inputs{Store: store, Proxy: model.Proxy{Role: model.RoleSidecar, Namespace: ns,
+				ServiceAccount: "sleep", Labels: map[string]string{"app": "sleep"}, Interception: model.InterceptionTransparent}})
+			got := ""
+			for _, cla := range res.Endpoints {
+				if cla.GetClusterName() == "outbound|8000|v1|web.foo.svc.cluster.local" {
+					got = cla.GetEndpoints()[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress().GetAddress()
+				}
+			}
+			if got != want[ns] {
+				t.Errorf("order %v: %s's subset v1 endpoint = %q, want %s", order, ns, got, want[ns])
+			}
+		}
+	}
+}
