@@ -6,6 +6,8 @@ import (
 	"time"
 
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+
+	"github.com/plainenvoy/controlplane/pkg/translate"
 )
 
 // TestGroupsShareEqualResources: two groups' builds of the same clusters share one marshalled
@@ -97,5 +99,48 @@ func TestSharedInvalidResourceRejectedInEveryGroup(t *testing.T) {
 		if sr := b.shared[good.Clusters[0]]; sr == nil || !sr.validated.Load() {
 			t.Fatalf("group %d: the valid cluster is not marked checked", group)
 		}
+	}
+}
+
+// TestSharedMessageMarshalledOnce: a cluster message translation shares between groups is
+// marshalled by the first group's build only; the next build takes its bytes as they are, and
+// the table forgets the message once it is collected.
+func TestSharedMessageMarshalledOnce(t *testing.T) {
+	table := newInternTable()
+	r := benchResources(2, 0)
+	a, err := build(r, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if table.known(r.Clusters[0]) == nil {
+		t.Fatal("a built cluster message is not remembered")
+	}
+	// Messages are read-only once built; changing one here shows whether the second build
+	// marshals it again (new bytes, new version) or takes the remembered bytes.
+	r.Clusters[0].ConnectTimeout.Seconds++
+	b, err := build(r, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.prepared.get(resourcev3.ClusterType).anys[0] != b.prepared.get(resourcev3.ClusterType).anys[0] ||
+		a.version != b.version {
+		t.Fatal("the same message was marshalled again")
+	}
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(b)
+	r = translate.Resources{}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		table.mu.Lock()
+		n := len(table.byCluster)
+		table.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("table still remembers %d collected cluster messages", n)
+		}
+		runtime.GC()
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -39,8 +39,9 @@ func (s *Server) Run(ctx context.Context) error {
 			case <-s.kick:
 			default:
 			}
-			s.rebuild(ctx)
-			last = time.Now()
+			if s.rebuild(ctx) {
+				last = time.Now()
+			}
 		}
 	}
 }
@@ -50,10 +51,13 @@ func (s *Server) Run(ctx context.Context) error {
 // ones: with 100 groups and 10,000 proxies the last group was served a second after the first.
 // Building them all first takes a few milliseconds per group, and every proxy waits about as
 // long as the first did.
-func (s *Server) rebuild(ctx context.Context) {
+//
+// It reports whether any group was dirty: a wake-up with nothing to rebuild (a change no group
+// depends on) must not open the debounce window for the next real change.
+func (s *Server) rebuild(ctx context.Context) bool {
 	groups := s.takeDirty()
 	if len(groups) == 0 {
-		return
+		return false
 	}
 	start := time.Now()
 	// Sorted by key, so two rebuilds never wait on each other in opposite orders.
@@ -63,19 +67,19 @@ func (s *Server) rebuild(ctx context.Context) {
 	}
 	ready := s.prepareAll(ctx, groups)
 	if ctx.Err() != nil {
-		return
+		return true
 	}
 	s.publish(ctx, ready...)
 	s.log.DebugContext(ctx, "groups rebuilt", "groups", len(groups), "changed", len(ready),
 		"seconds", time.Since(start).Seconds())
+	return true
 }
 
 // prepareAll prepares groups on as many goroutines as there are CPUs: translation is pure and
 // per group, and a root-namespace edit dirties every group at once. The result keeps groups'
 // order and holds only those with something new to serve.
 func (s *Server) prepareAll(ctx context.Context, groups []*group) []pending {
-	results := make([]pending, len(groups))
-	changed := make([]bool, len(groups))
+	results := make([]pending, len(groups)) // zero where there is nothing new to serve
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(len(groups), runtime.GOMAXPROCS(0)) {
@@ -83,7 +87,7 @@ func (s *Server) prepareAll(ctx context.Context, groups []*group) []pending {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i], changed[i] = s.prepare(ctx, groups[i])
+				results[i], _ = s.prepare(ctx, groups[i])
 			}
 		}()
 	}
@@ -97,8 +101,8 @@ func (s *Server) prepareAll(ctx context.Context, groups []*group) []pending {
 	close(next)
 	wg.Wait()
 	ready := results[:0]
-	for i, p := range results {
-		if changed[i] {
+	for _, p := range results {
+		if p.g != nil {
 			ready = append(ready, p)
 		}
 	}

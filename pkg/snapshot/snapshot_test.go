@@ -39,17 +39,17 @@ func TestVersionsAreContentHashes(t *testing.T) {
 	}
 	bs, _ := build(same, nil)
 	bo, _ := build(other, nil)
-	if ba.version != bs.version || ba.versions[resourcev3.ClusterType] != bs.versions[resourcev3.ClusterType] {
-		t.Fatalf("equal content, different versions: %v %v", ba.versions, bs.versions)
+	if ba.version != bs.version || ba.prepared.get(resourcev3.ClusterType).version != bs.prepared.get(resourcev3.ClusterType).version {
+		t.Fatalf("equal content, different versions: %v %v", ba.version, bs.version)
 	}
-	if ba.version == bo.version || ba.versions[resourcev3.ClusterType] == bo.versions[resourcev3.ClusterType] {
+	if ba.version == bo.version || ba.prepared.get(resourcev3.ClusterType).version == bo.prepared.get(resourcev3.ClusterType).version {
 		t.Fatal("different clusters, same version")
 	}
-	if ba.versions[resourcev3.ListenerType] != bo.versions[resourcev3.ListenerType] {
+	if ba.prepared.get(resourcev3.ListenerType).version != bo.prepared.get(resourcev3.ListenerType).version {
 		t.Fatal("unchanged listeners got a new version: they would be re-sent")
 	}
-	if got := ba.snap.GetVersion(resourcev3.ClusterType); got != ba.versions[resourcev3.ClusterType] {
-		t.Fatalf("snapshot cds version %s, want %s", got, ba.versions[resourcev3.ClusterType])
+	if got := ba.snap.GetVersion(resourcev3.ClusterType); got != ba.prepared.get(resourcev3.ClusterType).version {
+		t.Fatalf("snapshot cds version %s, want %s", got, ba.prepared.get(resourcev3.ClusterType).version)
 	}
 }
 

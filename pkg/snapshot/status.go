@@ -62,7 +62,7 @@ func (s *Server) Status() []ProxyStatus {
 			ps.IdentityNote = "identity not proved on the ADS connection: no workload key sent"
 		}
 		for _, typeURL := range typeURLs {
-			ps.Types[shortTypeNames[typeURL]] = typeStatus(st.types[typeURL], st.group.served.versions[typeURL])
+			ps.Types[shortTypeNames[typeURL]] = typeStatus(st.types[typeURL], st.group.served.prepared.get(typeURL).version)
 		}
 		out = append(out, ps)
 	}
@@ -104,18 +104,25 @@ func (s *Server) Config(nodeID string) (ProxyConfig, bool) {
 			continue
 		}
 		s.mu.Lock()
-		defer s.mu.Unlock()
 		g, ok := s.groups[ps.Group]
+		var served prepared
+		var keySources []string
+		var problems []model.Problem
+		if ok {
+			served, keySources, problems = g.served.prepared, g.keySources, g.problems
+		}
+		s.mu.Unlock()
 		if !ok {
 			return ProxyConfig{}, false
 		}
-		res, err := g.served.prepared.resources()
+		// Decoded outside the lock every ACK takes: the prepared bytes never change.
+		res, err := served.resources()
 		if err != nil {
 			// The bytes were marshalled from these very types: failing to read them back is a bug.
-			s.log.Error("served configuration could not be decoded for display", "group", g.key, "err", err)
+			s.log.Error("served configuration could not be decoded for display", "group", ps.Group, "err", err)
 		}
-		res.KeySources = g.keySources
-		return ProxyConfig{Status: ps, Resources: res, Problems: g.problems}, true
+		res.KeySources = keySources
+		return ProxyConfig{Status: ps, Resources: res, Problems: problems}, true
 	}
 	return ProxyConfig{}, false
 }

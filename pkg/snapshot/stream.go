@@ -149,7 +149,7 @@ func (s *Server) ack(ctx context.Context, k streamKey, typeURL, nonce, nackMsg s
 	var latency time.Duration
 	if nackMsg == "" {
 		ts.acked = version
-		if g := st.group; g != nil && g.served.versions[typeURL] == version {
+		if g := st.group; g != nil && g.served.prepared.get(typeURL).version == version {
 			// A proxy that connected after the snapshot was set waited only since it connected.
 			latency = now.Sub(later(g.setAt, st.connectedAt))
 		}

@@ -28,9 +28,8 @@ type built struct {
 	// shared maps the resources of snap that came from the intern table to their entries, so
 	// check can skip what another group already checked. Dropped with snap.
 	shared   map[types.Resource]*sharedRes
-	prepared prepared
+	prepared prepared // per type, with the type's version
 	version  string
-	versions map[string]string // type URL → version
 }
 
 // byType lists r's resources per type URL, each list already sorted by name by translate.
@@ -61,7 +60,7 @@ func asResources[T types.Resource](xs []T) []types.Resource {
 //
 // With a table, resources whose bytes another group already holds are shared with it.
 func build(r translate.Resources, shared *internTable) (built, error) {
-	b := built{snap: &cache.Snapshot{}, prepared: prepared{}, versions: map[string]string{}}
+	b := built{snap: &cache.Snapshot{}, prepared: prepared{}}
 	if shared != nil {
 		b.shared = map[types.Resource]*sharedRes{}
 	}
@@ -99,7 +98,6 @@ func build(r translate.Resources, shared *internTable) (built, error) {
 			}
 		}
 		ts.version = hex.EncodeToString(h.Sum(nil))[:16]
-		b.versions[typeURL] = ts.version
 		b.prepared[typeURL] = ts
 		fmt.Fprintf(all, "%s=%s;", typeURL, ts.version)
 		b.snap.Resources[cache.GetResponseType(typeURL)] = cache.NewResources(ts.version, items)

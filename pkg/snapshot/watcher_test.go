@@ -118,7 +118,7 @@ func TestWatchesFireOnChangeOnly(t *testing.T) {
 	c1 := &clusterv3.Cluster{Name: "c1"}
 	one := mustBuild(t, translate.Resources{Clusters: []*clusterv3.Cluster{c1, {Name: "c2"}}})
 	w.set(key, one.prepared)
-	v := one.versions[resourcev3.ClusterType]
+	v := one.prepared.get(resourcev3.ClusterType).version
 
 	if got := sotwStream(t, w, node, resourcev3.ClusterType, v); len(got) != 0 {
 		t.Fatal("a stream resuming with the current version was answered")
