@@ -2,6 +2,7 @@ package explain
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -99,7 +100,7 @@ func matchText(cfg *rbacv3.RBAC, matched string) string {
 	if matched != "" {
 		return "policy " + matched + " matches"
 	}
-	names := slices.Sorted(rbacKeys(cfg.GetPolicies()))
+	names := slices.Sorted(maps.Keys(cfg.GetPolicies()))
 	if len(names) == 0 {
 		return "no policies"
 	}

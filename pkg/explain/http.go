@@ -114,15 +114,8 @@ func (e *evaluation) httpExtAuthz(name string, cfg *extauthzhttpv3.ExtAuthz) (bo
 		cluster = cfg.GetHttpService().GetServerUri().GetCluster()
 	}
 	provider := extAuthzProvider(cfg.GetFilterEnabledMetadata().GetValue().GetStringMatch().GetPrefix(), cluster)
-	if m := cfg.GetFilterEnabledMetadata(); m != nil {
-		ok, err := rbacMetadata(m, &RBACRequest{Metadata: e.meta})
-		if err != nil {
-			return false, err
-		}
-		if !ok {
-			e.out.step("ext_authz", name, "not called: no CUSTOM rule of provider %s matched", provider)
-			return false, nil
-		}
+	if called, err := e.extAuthzCalled(name, provider, cfg.GetFilterEnabledMetadata()); err != nil || !called {
+		return false, err
 	}
 	if e.in.ExtAuthz == ExtAuthzAllow {
 		e.out.step("ext_authz", name, "would call provider %s (cluster %s); assumed to allow", provider, cluster)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -24,6 +23,7 @@ type Request struct {
 	Headers map[string][]string
 	Cookies map[string]string
 	// Now is the verification time; tokens are checked against it with the provider's skew.
+	// The zero time means time.Now.
 	Now time.Time
 }
 
@@ -71,6 +71,9 @@ func JWT(cfg *jwtauthnv3.JwtAuthentication, req Request) (Result, error) {
 	}
 	if req.Path == "" {
 		req.Path = "/"
+	}
+	if req.Now.IsZero() {
+		req.Now = time.Now() // as Input.now: a zero time would verify at the Unix epoch
 	}
 	e, err := newEvaluator(cfg, req)
 	if err != nil {
@@ -179,33 +182,7 @@ func routeMatches(m *routev3.RouteMatch, path string) (bool, error) {
 		len(m.GetFilterState()) > 0 || len(m.GetCookies()) > 0 {
 		return false, fmt.Errorf("only path matching is supported")
 	}
-	fold := m.GetCaseSensitive() != nil && !m.GetCaseSensitive().GetValue()
-	if fold {
-		path = strings.ToLower(path)
-	}
-	norm := func(s string) string {
-		if fold {
-			return strings.ToLower(s)
-		}
-		return s
-	}
-	switch p := m.GetPathSpecifier().(type) {
-	case *routev3.RouteMatch_Prefix:
-		return strings.HasPrefix(path, norm(p.Prefix)), nil
-	case *routev3.RouteMatch_Path:
-		return path == norm(p.Path), nil
-	case *routev3.RouteMatch_PathSeparatedPrefix:
-		pre := norm(p.PathSeparatedPrefix)
-		return path == pre || strings.HasPrefix(path, pre+"/"), nil
-	case *routev3.RouteMatch_SafeRegex:
-		re, err := regexp.Compile("^(?:" + p.SafeRegex.GetRegex() + ")$")
-		if err != nil {
-			return false, fmt.Errorf("safe_regex: %w", err)
-		}
-		return re.MatchString(path), nil
-	default:
-		return false, fmt.Errorf("path specifier %T is not supported", p)
-	}
+	return routePath(m, path)
 }
 
 // isCORSPreflight is Envoy's test: OPTIONS with non-empty Origin and

@@ -3,6 +3,7 @@ package explain
 import (
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -253,10 +254,7 @@ func claimHeaderValue(payload map[string]any, name string) (string, bool) {
 // normalizePayload splits the listed top-level string claims on spaces, so "scope": "a b"
 // becomes ["a","b"] in metadata.
 func normalizePayload(payload map[string]any, spaceDelimited []string) map[string]any {
-	out := make(map[string]any, len(payload))
-	for k, v := range payload {
-		out[k] = v
-	}
+	out := maps.Clone(payload) // shallow: only top-level string claims are replaced
 	for _, c := range spaceDelimited {
 		s, ok := out[c].(string)
 		if !ok {

@@ -2,6 +2,7 @@ package explain
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -48,7 +49,7 @@ func RBACEvaluate(cfg *rbacv3.RBAC, r *RBACRequest) (RBACResult, error) {
 		return RBACResult{Allowed: true}, nil
 	}
 	matched := ""
-	for _, name := range slices.Sorted(rbacKeys(cfg.GetPolicies())) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.GetPolicies())) {
 		ok, err := RBACPolicyMatches(cfg.GetPolicies()[name], r)
 		if err != nil {
 			return RBACResult{}, fmt.Errorf("policy %s: %w", name, err)
@@ -120,15 +121,16 @@ type RBACChainResult struct {
 	Policy  string
 }
 
-// RBACChain runs RBAC filters in order; the first denial stops the request.
+// RBACChain runs RBAC filters in order; the first denial stops the request. Shadow rules are
+// evaluated too (so a malformed one is an error) although, as in Envoy, they never deny.
 func RBACChain(filters []RBACChainFilter, r *RBACRequest) (RBACChainResult, error) {
 	for i, f := range filters {
-		res, err := RBACEvaluate(f.Rules, r)
+		res, err := RBACFilter(f.Rules, f.ShadowRules, r)
 		if err != nil {
 			return RBACChainResult{}, fmt.Errorf("filter %d: %w", i, err)
 		}
-		if !res.Allowed {
-			return RBACChainResult{Filter: i, Policy: res.Policy}, nil
+		if !res.Enforced.Allowed {
+			return RBACChainResult{Filter: i, Policy: res.Enforced.Policy}, nil
 		}
 	}
 	return RBACChainResult{Allowed: true, Filter: -1}, nil
@@ -152,16 +154,6 @@ func rbacAll[T any](xs []T, f func(T) (bool, error)) (bool, error) {
 		}
 	}
 	return true, nil
-}
-
-func rbacKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // rbacPath strips the query and fragment, as url_path and uri_template matching do.

@@ -128,3 +128,25 @@ func TestRBACURITemplate(t *testing.T) {
 		})
 	}
 }
+
+// TestRBACChain checks that shadow rules are evaluated (a broken one is an error) but never
+// deny, and that the first enforced denial names its filter and policy.
+func TestRBACChain(t *testing.T) {
+	t.Parallel()
+	denyAll := &rbacv3.RBAC{Action: rbacv3.RBAC_DENY, Policies: map[string]*rbacv3.Policy{"d": rbacTestPolicy(rbacTestAnyRule, rbacTestAnyID)}}
+	broken := &rbacv3.RBAC{Action: rbacv3.RBAC_DENY, Policies: map[string]*rbacv3.Policy{"x": rbacTestPolicy(rbacTestAnyRule,
+		rbacTestPeer(&matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: "("}}}))}}
+	req := &RBACRequest{Method: "GET", Path: "/", PeerPrincipal: "spiffe://cluster.local/ns/a/sa/b"}
+
+	got, err := RBACChain([]RBACChainFilter{{ShadowRules: denyAll}}, req)
+	if err != nil || !got.Allowed || got.Filter != -1 {
+		t.Errorf("shadow deny: got %+v, %v; want allowed", got, err)
+	}
+	if got, err := RBACChain([]RBACChainFilter{{ShadowRules: broken}}, req); err == nil {
+		t.Errorf("broken shadow rules: got %+v, want an error", got)
+	}
+	got, err = RBACChain([]RBACChainFilter{{ShadowRules: denyAll}, {Rules: denyAll}}, req)
+	if err != nil || got.Allowed || got.Filter != 1 || got.Policy != "d" {
+		t.Errorf("enforced deny: got %+v, %v; want filter 1 policy d", got, err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	rbacnetworkv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/rbac/v3"
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 )
@@ -62,15 +63,8 @@ func (e *evaluation) connRBAC() *RBACRequest {
 
 func (e *evaluation) networkExtAuthz(name string, cfg *extauthznetworkv3.ExtAuthz) (bool, error) {
 	provider := extAuthzProvider(cfg.GetFilterEnabledMetadata().GetValue().GetStringMatch().GetPrefix(), cfg.GetGrpcService().GetEnvoyGrpc().GetClusterName())
-	if m := cfg.GetFilterEnabledMetadata(); m != nil {
-		ok, err := rbacMetadata(m, &RBACRequest{Metadata: e.meta})
-		if err != nil {
-			return false, err
-		}
-		if !ok {
-			e.out.step("ext_authz", name, "not called: no CUSTOM rule of provider %s matched", provider)
-			return false, nil
-		}
+	if called, err := e.extAuthzCalled(name, provider, cfg.GetFilterEnabledMetadata()); err != nil || !called {
+		return false, err
 	}
 	if e.in.ExtAuthz == ExtAuthzAllow {
 		e.out.step("ext_authz", name, "would call provider %s; assumed to allow", provider)
@@ -80,6 +74,20 @@ func (e *evaluation) networkExtAuthz(name string, cfg *extauthznetworkv3.ExtAuth
 	policy, _ := e.meta[rbacNamespace(true)]["istio_ext_authz_shadow_effective_policy_id"].(string)
 	e.out.close(e.cfg.decision(name, policy, "ext_authz provider "+provider+" denied"))
 	return true, nil
+}
+
+// extAuthzCalled says whether an ext_authz filter calls its service: with filter_enabled_metadata
+// only when a CUSTOM rule's shadow RBAC matched and so wrote the metadata it looks for.
+func (e *evaluation) extAuthzCalled(name, provider string, enabled *matcherv3.MetadataMatcher) (bool, error) {
+	if enabled == nil {
+		return true, nil
+	}
+	ok, err := rbacMetadata(enabled, &RBACRequest{Metadata: e.meta})
+	if err != nil || ok {
+		return ok, err
+	}
+	e.out.step("ext_authz", name, "not called: no CUSTOM rule of provider %s matched", provider)
+	return false, nil
 }
 
 // extAuthzProvider names the CUSTOM provider of an ext_authz filter from the metadata prefix

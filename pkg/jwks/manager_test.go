@@ -158,19 +158,44 @@ func TestManagerNeverLoadedSource(t *testing.T) {
 	}
 }
 
-// TestManagerSharedSource: many rules naming one URI make one fetcher and one request.
+// TestManagerSharedSource: many rules naming one URI make one fetcher and one request, and
+// setting the same source again neither restarts its worker nor refetches it.
 func TestManagerSharedSource(t *testing.T) {
-	p := newIDP(t, serve(jwksDoc(t, testKey(t, "a"))))
+	doc := jwksDoc(t, testKey(t, "a"))
+	var sharedHits atomic.Int64
+	p := newIDP(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/keys" {
+			sharedHits.Add(1)
+		}
+		serve(doc)(w, r)
+	})
 	m := newManager(t, testOptions(p))
 	run(t, m)
 	key := p.URL + "/keys"
 	src := Source{Key: key, URI: key}
 	m.SetSources(t.Context(), []Source{src, src, src, {Key: "", URI: key}, {Key: "x"}})
 	waitChange(t, m, key)
+	gen := func() uint64 {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return m.entries[key].gen
+	}
+	before := gen()
 	m.SetSources(t.Context(), []Source{src, src}) // same set again: no refetch
 	waitFor(t, "reconcile", func() bool { return len(m.Status()) == 1 })
 	if hits := p.hits.Load(); hits != 1 {
 		t.Errorf("server hit %d times, want 1", hits)
+	}
+	// Run only fetches a new source after reconciling every SetSources before it, so once
+	// this one is loaded the repeated set above has been acted on.
+	other := p.URL + "/other"
+	m.SetSources(t.Context(), []Source{src, {Key: other, URI: other}})
+	waitChange(t, m, other)
+	if after := gen(); after != before {
+		t.Errorf("worker of %s restarted (generation %d → %d)", key, before, after)
+	}
+	if hits := sharedHits.Load(); hits != 1 {
+		t.Errorf("%s fetched %d times, want 1", key, hits)
 	}
 }
 
