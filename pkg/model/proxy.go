@@ -258,10 +258,14 @@ func (p Proxy) GroupKey() string {
 	field(strconv.FormatBool(p.IdentityProven))
 	field(p.WorkloadSDSCluster)
 	field(p.OutboundAddress)
+	// Each map is preceded by its size, so where the labels end and the ports begin is never
+	// ambiguous (a label "1=2": "3=4" must not hash like the inbound ports 1=2 and 3=4).
+	field(strconv.Itoa(len(p.Labels)))
 	for _, k := range slices.Sorted(maps.Keys(p.Labels)) {
 		field(k)
 		field(p.Labels[k])
 	}
+	field(strconv.Itoa(len(p.InboundPorts)))
 	for _, k := range slices.Sorted(maps.Keys(p.InboundPorts)) {
 		field(strconv.Itoa(int(k)) + "=" + strconv.Itoa(int(p.InboundPorts[k])))
 	}

@@ -3,6 +3,8 @@ package model
 import (
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestProxyFromNode(t *testing.T) {
@@ -34,6 +36,13 @@ func TestProxyFromNode(t *testing.T) {
 			want: Proxy{ID: "s", Role: RoleSidecar, Namespace: "foo", ServiceAccount: "a", Labels: map[string]string{},
 				Interception: InterceptionExplicit, OutboundAddress: "127.0.1.2"},
 		},
+		"inbound ports and workload SDS cluster": {
+			id: "s", md: map[string]any{"role": "sidecar", "namespace": "foo", "service_account": "a", "interception": "explicit",
+				"inbound_ports": map[string]any{"8080": float64(18080), "9090": "19090"}, "workload_sds_cluster": "spire", "ip": "10.0.0.2"},
+			want: Proxy{ID: "s", Role: RoleSidecar, Namespace: "foo", ServiceAccount: "a", Labels: map[string]string{},
+				Interception: InterceptionExplicit, InboundPorts: map[uint32]uint32{8080: 18080, 9090: 19090},
+				WorkloadSDSCluster: "spire", IP: "10.0.0.2"},
+		},
 		"outbound address not an IP": {
 			id: "s", md: map[string]any{"role": "sidecar", "namespace": "foo", "service_account": "a", "outbound_address": "localhost"},
 			want:    Proxy{ID: "s", Role: RoleSidecar, Namespace: "foo", ServiceAccount: "a", Labels: map[string]string{}, Interception: InterceptionTransparent},
@@ -51,8 +60,11 @@ func TestProxyFromNode(t *testing.T) {
 			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Fatalf("error %v, want %q", err, tc.wantErr)
 			}
-			if got.GroupKey() != tc.want.GroupKey() || got.IP != tc.want.IP || got.ID != tc.want.ID {
-				t.Errorf("proxy %+v, want %+v", got, tc.want)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("proxy (-want +got):\n%s", diff)
+			}
+			if got.GroupKey() != tc.want.GroupKey() {
+				t.Errorf("group key %s, want %s", got.GroupKey(), tc.want.GroupKey())
 			}
 		})
 	}
@@ -69,5 +81,19 @@ func TestGroupKeySeparatesProvenIdentity(t *testing.T) {
 	other.ID, other.IP = "another-pod", "10.0.0.9"
 	if p.GroupKey() != other.GroupKey() {
 		t.Fatal("node id or IP changed the group key")
+	}
+}
+
+// TestGroupKeyMapBoundaries: labels and inbound ports are hashed one after the other, so
+// entries moved from one map to the other must change the key.
+func TestGroupKeyMapBoundaries(t *testing.T) {
+	labels := Proxy{Role: RoleSidecar, Namespace: "foo", Labels: map[string]string{"1=2": "3=4"}}
+	ports := Proxy{Role: RoleSidecar, Namespace: "foo", InboundPorts: map[uint32]uint32{1: 2, 3: 4}}
+	if labels.GroupKey() == ports.GroupKey() {
+		t.Error("a label \"1=2\": \"3=4\" hashes like the inbound ports 1=2 and 3=4")
+	}
+	empty := Proxy{Role: RoleSidecar, Namespace: "foo", Labels: map[string]string{}, InboundPorts: map[uint32]uint32{}}
+	if none := (Proxy{Role: RoleSidecar, Namespace: "foo"}); none.GroupKey() != empty.GroupKey() {
+		t.Error("nil and empty maps give different group keys")
 	}
 }

@@ -223,7 +223,7 @@ const AuthzDenyTCPWarning = "configured AuthorizationPolicy will deny all traffi
 	"to the use of only HTTP attributes in a DENY rule; it is recommended to explicitly specify the port"
 
 func validateAuthorizationPolicy(ap *AuthorizationPolicy, mesh Mesh) []Problem {
-	v := &apValidator{meta: &ap.Meta}
+	v := &apValidator{problems{meta: &ap.Meta}}
 	spec := ap.Spec
 	if spec == nil {
 		spec = &securityv1beta1.AuthorizationPolicy{}
@@ -239,17 +239,9 @@ func validateAuthorizationPolicy(ap *AuthorizationPolicy, mesh Mesh) []Problem {
 	return v.list
 }
 
+// apValidator checks one AuthorizationPolicy; the embedded problems collects its findings.
 type apValidator struct {
-	meta *Meta
-	list []Problem
-}
-
-func (v *apValidator) errorf(field, format string, args ...any) {
-	v.list = append(v.list, ProblemFor(v.meta, SeverityError, field, format, args...))
-}
-
-func (v *apValidator) warnf(field, format string, args ...any) {
-	v.list = append(v.list, ProblemFor(v.meta, SeverityWarning, field, format, args...))
+	problems
 }
 
 // targets checks selector vs targetRef(s) and the kinds a targetRef may name.

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -17,24 +18,14 @@ import (
 	"github.com/plainenvoy/controlplane/pkg/model"
 )
 
-// Credential SDS names (SEMANTICS.md §6.3, §7.3): "kubernetes://N" is the certificate and key
-// of Secret N in the proxy's namespace ("kubernetes://ns/N": namespace ns), and
-// "kubernetes://N-cacert" its CA bundle, read from Secret "N-cacert" if it exists, else N.
+// Credential SDS names (SEMANTICS.md §6.3, §7.3) and the Secrets each reads are model's rule
+// (model.CredentialSecrets), shared with the Kubernetes source, which watches those Secrets.
 const (
-	kubernetesScheme = "kubernetes://"
-	caSuffix         = "-cacert"
+	kubernetesScheme = model.CredentialScheme
+	caSuffix         = model.CredentialCASuffix
 )
 
 func builtin(cn string) bool { return strings.HasPrefix(cn, "builtin://") }
-
-// credentialResource is the SDS name of a credentialName: bare names are Kubernetes Secrets;
-// a name with a scheme is kept as written.
-func credentialResource(cn string) string {
-	if strings.Contains(cn, "://") {
-		return cn
-	}
-	return kubernetesScheme + cn
-}
 
 // now is the time certificates are checked against; zero skips the expiry check.
 func (in Inputs) now() time.Time { return in.Now }
@@ -61,31 +52,36 @@ func credentialProblems(in Inputs, m *model.Meta, field, certName string, needCA
 	return problems
 }
 
-// secretRef finds the Secret a kubernetes:// SDS name reads; only the proxy's own namespace is
-// served to it.
-func secretRef(in Inputs, sdsName string) (*model.Secret, string) {
-	rest, ok := strings.CutPrefix(sdsName, kubernetesScheme)
-	if !ok {
-		return nil, "only kubernetes:// credentials are served by this control plane"
+// secretFor finds the Secret an SDS name reads: the first of model.CredentialSecrets that
+// exists (a CA bundle "N-cacert": Secret N-cacert, else N). Only the proxy's own namespace is
+// served to it. The reason is that of the last candidate.
+func secretFor(in Inputs, sdsName string, ca bool) (*model.Secret, string) {
+	refs := model.CredentialSecrets(sdsName, ca)
+	if len(refs) == 0 {
+		if !strings.HasPrefix(sdsName, kubernetesScheme) {
+			return nil, "only kubernetes:// credentials are served by this control plane"
+		}
+		return nil, fmt.Sprintf("%s names no Secret", sdsName)
 	}
-	ns, name, found := strings.Cut(rest, "/")
-	if !found {
-		ns, name = in.Proxy.Namespace, rest
+	var reason string
+	for _, ref := range refs {
+		ns := cmp.Or(ref.Namespace, in.Proxy.Namespace)
+		if ns != in.Proxy.Namespace {
+			reason = fmt.Sprintf("secret %s/%s is not in the proxy's namespace %s and is not served to it", ns, ref.Name, in.Proxy.Namespace)
+			continue
+		}
+		if s := in.Store.Secret(ns, ref.Name); s != nil {
+			return s, ""
+		}
+		reason = fmt.Sprintf("secret %s/%s not found", ns, ref.Name)
 	}
-	if ns != in.Proxy.Namespace {
-		return nil, fmt.Sprintf("secret %s/%s is not in the proxy's namespace %s and is not served to it", ns, name, in.Proxy.Namespace)
-	}
-	s := in.Store.Secret(ns, name)
-	if s == nil {
-		return nil, fmt.Sprintf("secret %s/%s not found", ns, name)
-	}
-	return s, ""
+	return nil, reason
 }
 
 // credentialCert builds the certificate secret for an SDS name, or says why it cannot be
 // served. Generic keys (cert, key) win over kubernetes.io/tls keys, as in Istio.
 func credentialCert(in Inputs, sdsName string) (*tlsv3.Secret, string, string) {
-	s, reason := secretRef(in, sdsName)
+	s, reason := secretFor(in, sdsName, false)
 	if s == nil {
 		return nil, reason, ""
 	}
@@ -130,14 +126,9 @@ func checkKeyPair(cert, key []byte, now time.Time) (string, string) {
 
 // credentialCA builds the CA bundle secret for "<name>-cacert".
 func credentialCA(in Inputs, sdsName string) (*tlsv3.Secret, string) {
-	base := strings.TrimSuffix(sdsName, caSuffix)
-	// The <name>-cacert Secret if it exists, else <name> itself (SEMANTICS.md §7.3).
-	s, _ := secretRef(in, base+caSuffix)
+	s, reason := secretFor(in, sdsName, true)
 	if s == nil {
-		var reason string
-		if s, reason = secretRef(in, base); s == nil {
-			return nil, reason
-		}
+		return nil, reason
 	}
 	caKey, crlKey := "ca.crt", "ca.crl"
 	if _, ok := s.Data["cacert"]; ok {

@@ -3,7 +3,6 @@ package translate
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/proto"
@@ -46,7 +45,7 @@ func gatewayServerTLS(in Inputs, s gatewayServer) (*tlsv3.DownstreamTlsContext, 
 		if len(t.GetCredentialNames()) > 0 && t.GetCredentialName() == "" {
 			f = fmt.Sprintf("%s.credentialNames[%d]", field, i)
 		}
-		name := credentialResource(cn)
+		name := model.CredentialSDSName(cn)
 		common.TlsCertificateSdsSecretConfigs = append(common.TlsCertificateSdsSecretConfigs, sdsSecret(name))
 		problems = append(problems, credentialProblems(in, &s.gw.Meta, f, name, false)...)
 	}
@@ -62,9 +61,11 @@ func gatewayServerTLS(in Inputs, s gatewayServer) (*tlsv3.DownstreamTlsContext, 
 		return &tlsv3.DownstreamTlsContext{CommonTlsContext: common, RequireClientCertificate: wrapperspb.Bool(false)}, problems
 	}
 	// MUTUAL and OPTIONAL_MUTUAL verify a presented client certificate; only MUTUAL requires one.
+	// caCertCredentialName replaces the first credential's CA (model.CredentialCASDSName; with
+	// file certificates Istio ignores it, and validation warns).
 	caName := ""
 	if len(creds) > 0 {
-		caName = caCredentialResource(t.GetCaCertCredentialName(), creds[0])
+		caName = model.CredentialCASDSName(t.GetCaCertCredentialName(), creds[0])
 	}
 	if caName != "" {
 		if _, reason := credentialCA(in, caName); reason != "" {
@@ -81,24 +82,6 @@ func gatewayServerTLS(in Inputs, s gatewayServer) (*tlsv3.DownstreamTlsContext, 
 	}
 	require := mode == networkingv1alpha3.ServerTLSSettings_MUTUAL
 	return &tlsv3.DownstreamTlsContext{CommonTlsContext: common, RequireClientCertificate: wrapperspb.Bool(require)}, problems
-}
-
-// caCredentialResource is the SDS name of a credential server's client CA. As in Istio
-// (ApplyCredentialSDSToServerCommonTLSContext), caCertCredentialName replaces the CA of the
-// first credential and is used as written when it already names a CA resource ("N-cacert",
-// read from Secret N-cacert, else N). Istio would request a bare "N" as a certificate, which
-// cannot validate clients; we read the CA of Secret N (N-cacert first, as for credentialName),
-// the field's documented meaning. With file certificates Istio ignores the field (validation
-// warns), so the caller only asks when a credential is set.
-func caCredentialResource(caCertCredentialName, firstCredential string) string {
-	if caCertCredentialName == "" {
-		return credentialResource(firstCredential) + caSuffix
-	}
-	name := credentialResource(caCertCredentialName)
-	if strings.HasSuffix(name, caSuffix) {
-		return name
-	}
-	return name + caSuffix
 }
 
 // serverTLSParams starts from MeshConfig tlsDefaults (given only for the modes Istio applies

@@ -156,7 +156,7 @@ func upstreamCredential(in Inputs, d drField) (string, string, []model.Problem) 
 			"credentialName on a sidecar needs spec.workloadSelector (the secret is read from the workload's namespace); "+
 				"connections to %s fail until it is set", d.dr.Spec.GetHost())}
 	}
-	name := credentialResource(cn)
+	name := model.CredentialSDSName(cn)
 	needCA := !d.tls.GetInsecureSkipVerify().GetValue()
 	return name, name + caSuffix, credentialProblems(in, &d.dr.Meta, field, name, needCA)
 }

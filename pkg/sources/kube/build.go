@@ -96,7 +96,7 @@ func (b *builder) build() (*model.Store, []model.Problem, map[objectKey][]model.
 	pods, _ := b.in.pods.List(all)
 	slices, _ := b.in.slices.List(all)
 	// Watch exactly the non-TLS Secrets the Gateways and DestinationRules reference now.
-	b.in.refs.update(referencedSecrets(gws, drs, pods, b.in.secretNamespaces))
+	b.in.refs.update(withoutTLSSecrets(referencedSecrets(gws, drs, pods, b.in.secretNamespaces), b.in.secretListers))
 	for _, se := range serviceEntries(svcs) {
 		p.objs = append(p.objs, se)
 	}

@@ -103,3 +103,30 @@ func TestServiceAndWorkloadEntries(t *testing.T) {
 		t.Errorf("annotated pod tlsMode = %q, want istio", got)
 	}
 }
+
+// TestNamedTargetPortsByNamespace: only the Services of the Pod's own namespace name its
+// ports, and between two of them giving one port name different targets the first by name
+// wins, whatever order the lister returned them in.
+func TestNamedTargetPortsByNamespace(t *testing.T) {
+	t.Parallel()
+	service := func(ns, name, target string) *corev1.Service {
+		return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"},
+				Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString(target)}}}}
+	}
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "foo", Labels: map[string]string{"app": "web"}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Ports: []corev1.ContainerPort{
+			{Name: "a", ContainerPort: 8001}, {Name: "b", ContainerPort: 8002}, {Name: "c", ContainerPort: 8003}}}}},
+		Status: corev1.PodStatus{PodIP: "10.1.0.1", Phase: corev1.PodRunning}}
+	slice := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "foo"},
+		Endpoints: []discoveryv1.Endpoint{{TargetRef: &corev1.ObjectReference{Kind: "Pod", Name: "p"}}}}
+	// "aaa" in another namespace sorts first overall but must not apply; "y" comes before "z".
+	svcs := []*corev1.Service{service("foo", "z", "a"), service("bar", "aaa", "c"), service("foo", "y", "b")}
+	wes := workloadEntries([]*corev1.Pod{p}, []*discoveryv1.EndpointSlice{slice}, svcs)
+	if len(wes) != 1 {
+		t.Fatalf("workload entries = %v, want one", wes)
+	}
+	if d := cmp.Diff(map[string]uint32{"http": 8002}, wes[0].Spec.GetPorts()); d != "" {
+		t.Errorf("ports (-want +got):\n%s", d)
+	}
+}

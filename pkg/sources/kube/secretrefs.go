@@ -2,7 +2,6 @@ package kube
 
 import (
 	"slices"
-	"strings"
 
 	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
@@ -13,10 +12,6 @@ import (
 
 // secretKey names one Secret.
 type secretKey struct{ namespace, name string }
-
-// caSecretSuffix names the companion Secret holding a credential's CA bundle (SEMANTICS.md
-// §7.3): "<name>-cacert" if it exists, else "<name>" itself.
-const caSecretSuffix = "-cacert"
 
 // referencedSecrets is the set of Secrets a credentialName of the Gateways and
 // DestinationRules may be read from. Translation reads a bare name from the proxy's namespace
@@ -124,7 +119,8 @@ type refCollector struct {
 }
 
 // server adds a Gateway server's credentials. Modes that terminate no TLS with a credential
-// (passthrough, ISTIO_MUTUAL) read none; only MUTUAL and OPTIONAL_MUTUAL read a CA.
+// (passthrough, ISTIO_MUTUAL) read none; only MUTUAL and OPTIONAL_MUTUAL read a CA, and only
+// with a credential (with file certificates caCertCredentialName is ignored).
 func (c *refCollector) server(t *networkingv1alpha3.ServerTLSSettings, nss map[string]bool) {
 	switch t.GetMode() {
 	case networkingv1alpha3.ServerTLSSettings_SIMPLE, networkingv1alpha3.ServerTLSSettings_MUTUAL,
@@ -137,17 +133,12 @@ func (c *refCollector) server(t *networkingv1alpha3.ServerTLSSettings, nss map[s
 		creds = []string{cn}
 	}
 	for _, cn := range creds {
-		c.add(cn, false, nss)
+		c.add(model.CredentialSDSName(cn), false, nss)
 	}
-	if t.GetMode() == networkingv1alpha3.ServerTLSSettings_SIMPLE {
+	if t.GetMode() == networkingv1alpha3.ServerTLSSettings_SIMPLE || len(creds) == 0 {
 		return
 	}
-	switch {
-	case t.GetCaCertCredentialName() != "":
-		c.add(t.GetCaCertCredentialName(), true, nss)
-	case len(creds) > 0:
-		c.add(creds[0], true, nss)
-	}
+	c.add(model.CredentialCASDSName(t.GetCaCertCredentialName(), creds[0]), true, nss)
 }
 
 // client adds a DestinationRule TLS block's credential; its CA is read unless verification
@@ -155,42 +146,31 @@ func (c *refCollector) server(t *networkingv1alpha3.ServerTLSSettings, nss map[s
 func (c *refCollector) client(t *networkingv1alpha3.ClientTLSSettings, nss map[string]bool) {
 	switch t.GetMode() {
 	case networkingv1alpha3.ClientTLSSettings_SIMPLE, networkingv1alpha3.ClientTLSSettings_MUTUAL:
-		c.add(t.GetCredentialName(), !t.GetInsecureSkipVerify().GetValue(), nss)
-	}
-}
-
-// add records the Secret a credential name reads in each namespace, and with withCA its
-// "-cacert" companion.
-func (c *refCollector) add(cn string, withCA bool, nss map[string]bool) {
-	ns, name, ok := parseCredential(cn)
-	if !ok {
+	default:
 		return
 	}
-	if ns != "" {
-		nss = map[string]bool{ns: true}
+	cn := t.GetCredentialName()
+	if cn == "" {
+		return
 	}
-	for ns := range nss {
-		if c.allowed != nil && !c.allowed[ns] {
-			continue
-		}
-		c.out[secretKey{ns, name}] = true
-		if withCA {
-			c.out[secretKey{ns, name + caSecretSuffix}] = true
-		}
+	c.add(model.CredentialSDSName(cn), false, nss)
+	if !t.GetInsecureSkipVerify().GetValue() {
+		c.add(model.CredentialCASDSName("", cn), true, nss)
 	}
 }
 
-// parseCredential splits "name", "kubernetes://name" or "kubernetes://ns/name". ok is false
-// for an empty name and for other schemes, which no Kubernetes Secret serves.
-func parseCredential(cn string) (ns, name string, ok bool) {
-	if strings.Contains(cn, "://") {
-		var found bool
-		if cn, found = strings.CutPrefix(cn, "kubernetes://"); !found {
-			return "", "", false
+// add records the Secrets translation may read for an SDS name (model.CredentialSecrets, the
+// rule translation itself follows) in each namespace, or in the one the name gives.
+func (c *refCollector) add(sdsName string, ca bool, nss map[string]bool) {
+	for _, ref := range model.CredentialSecrets(sdsName, ca) {
+		in := nss
+		if ref.Namespace != "" {
+			in = map[string]bool{ref.Namespace: true}
+		}
+		for ns := range in {
+			if c.allowed == nil || c.allowed[ns] {
+				c.out[secretKey{ns, ref.Name}] = true
+			}
 		}
 	}
-	if n, nm, found := strings.Cut(cn, "/"); found {
-		ns, cn = n, nm
-	}
-	return ns, cn, cn != ""
 }

@@ -12,6 +12,8 @@ import (
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/plainenvoy/controlplane/pkg/model"
 )
 
 func gatewayWith(ns string, sel map[string]string, servers ...*networkingv1alpha3.ServerTLSSettings) *networkingv1.Gateway {
@@ -95,6 +97,20 @@ func TestReferencedSecrets(t *testing.T) {
 				&networkingv1alpha3.ServerTLSSettings{Mode: optional, CredentialNames: []string{"rsa", "ecdsa"}},
 				&networkingv1alpha3.ServerTLSSettings{Mode: mutual, CredentialName: "x", CaCertCredentialName: "clients"})},
 			want: []string{"apps/clients", "apps/clients-cacert", "apps/ecdsa", "apps/rsa", "apps/rsa-cacert", "apps/x"},
+		},
+		"caCertCredentialName naming a CA resource is read as written: N-cacert, else N": {
+			gws: []*networkingv1.Gateway{gatewayWith("apps", ingress,
+				&networkingv1alpha3.ServerTLSSettings{Mode: mutual, CredentialName: "x", CaCertCredentialName: "clients-cacert"},
+				&networkingv1alpha3.ServerTLSSettings{Mode: optional, CredentialName: "y", CaCertCredentialName: "kubernetes://other/ca-cacert"})},
+			want: []string{"apps/clients", "apps/clients-cacert", "apps/x", "apps/y", "other/ca", "other/ca-cacert"},
+		},
+		"a credentialName ending in -cacert: its CA is N-cacert-cacert, else N": {
+			gws:  []*networkingv1.Gateway{gatewayWith("apps", ingress, &networkingv1alpha3.ServerTLSSettings{Mode: mutual, CredentialName: "w-cacert"})},
+			want: []string{"apps/w-cacert", "apps/w-cacert-cacert"},
+		},
+		"caCertCredentialName without a credential (file certificates) reads no Secret": {
+			gws: []*networkingv1.Gateway{gatewayWith("apps", ingress,
+				&networkingv1alpha3.ServerTLSSettings{Mode: mutual, ServerCertificate: "/c.pem", PrivateKey: "/k.pem", CaCertCredentialName: "clients"})},
 		},
 		"schemes: kubernetes:// bare and with namespace; builtin:// and others are no Secret": {
 			gws: []*networkingv1.Gateway{gatewayWith("apps", ingress,
@@ -184,22 +200,27 @@ func TestReferencedSecrets(t *testing.T) {
 	}
 }
 
-func TestParseCredential(t *testing.T) {
+// TestCredentialSecretNames: the credentialName spellings a Gateway or DestinationRule may use
+// read the Secret they name (model.CredentialSecrets), and other schemes read none.
+func TestCredentialSecretNames(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
 		"web": "/web", "kubernetes://web": "/web", "kubernetes://ns/web": "ns/web", "ns/web": "ns/web",
 		"": "-", "kubernetes://": "-", "builtin://": "-", "configmap://ns/x": "-",
 	} {
-		ns, name, ok := parseCredential(in)
-		got := ns + "/" + name
-		if !ok {
-			got = "-"
+		refs := model.CredentialSecrets(model.CredentialSDSName(in), false)
+		got := "-"
+		if len(refs) > 1 {
+			t.Errorf("credential %q reads %d Secrets, want at most one", in, len(refs))
+		}
+		if len(refs) > 0 {
+			got = refs[0].Namespace + "/" + refs[0].Name
+			if strings.Contains(refs[0].Name, "/") {
+				t.Errorf("credential %q: name %q still has a namespace", in, refs[0].Name)
+			}
 		}
 		if got != want {
-			t.Errorf("parseCredential(%q) = %q, want %q", in, got, want)
-		}
-		if ok && strings.Contains(name, "/") {
-			t.Errorf("parseCredential(%q): name %q still has a namespace", in, name)
+			t.Errorf("credential %q reads %q, want %q", in, got, want)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -136,4 +137,20 @@ func (w *secretWatches) secrets() []*corev1.Secret {
 		}
 	}
 	return out
+}
+
+// withoutTLSSecrets drops the references the kubernetes.io/tls informers already hold: their
+// single-Secret watch (type!=kubernetes.io/tls) would never see the Secret, only cost a LIST
+// and a WATCH. A Secret's type is immutable, so the only way such a name becomes another
+// type is delete and re-create, and the delete event triggers a build that adds it back.
+func withoutTLSSecrets(refs map[secretKey]bool, tls []corelisters.SecretLister) map[secretKey]bool {
+	for k := range refs {
+		for _, l := range tls {
+			if _, err := l.Secrets(k.namespace).Get(k.name); err == nil {
+				delete(refs, k)
+				break
+			}
+		}
+	}
+	return refs
 }

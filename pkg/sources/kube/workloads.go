@@ -32,7 +32,7 @@ const (
 // the container ports that the Services selecting it name as target ports.
 func workloadEntries(pods []*corev1.Pod, endpointSlices []*discoveryv1.EndpointSlice, svcs []*corev1.Service) []*model.WorkloadEntry {
 	ready := readyPods(endpointSlices)
-	svcs = sortedServices(svcs)
+	byNamespace := servicesByNamespace(svcs)
 	var out []*model.WorkloadEntry
 	for _, pod := range pods {
 		if pod.Status.PodIP == "" || !ready[[2]string{pod.Namespace, pod.Name}] ||
@@ -51,7 +51,7 @@ func workloadEntries(pods []*corev1.Pod, endpointSlices []*discoveryv1.EndpointS
 		}
 		spec := &networkingv1alpha3.WorkloadEntry{
 			Address: pod.Status.PodIP, Labels: lbls, ServiceAccount: pod.Spec.ServiceAccountName,
-			Ports: namedTargetPorts(pod, svcs),
+			Ports: namedTargetPorts(pod, byNamespace[pod.Namespace]),
 		}
 		out = append(out, &model.WorkloadEntry{Meta: metaOf(model.KindWorkloadEntry, "v1", pod), Spec: spec})
 	}
@@ -87,13 +87,13 @@ func runsProxy(pod *corev1.Pod) bool {
 	return slices.ContainsFunc(pod.Spec.Containers, isProxy) || slices.ContainsFunc(pod.Spec.InitContainers, isProxy)
 }
 
-// namedTargetPorts resolves the named target ports of the Services in the Pod's namespace
-// that select it: service port name -> the Pod's container port of that name. svcs are
-// sorted by (namespace, name), so when two give one port name different targets the first wins.
+// namedTargetPorts resolves the named target ports of the Services that select the Pod, svcs
+// being those of its namespace: service port name -> the Pod's container port of that name.
+// svcs are sorted by name, so when two give one port name different targets the first wins.
 func namedTargetPorts(pod *corev1.Pod, svcs []*corev1.Service) map[string]uint32 {
 	var out map[string]uint32
 	for _, svc := range svcs {
-		if svc.Namespace != pod.Namespace || len(svc.Spec.Selector) == 0 || !model.SelectorMatches(svc.Spec.Selector, pod.Labels) {
+		if len(svc.Spec.Selector) == 0 || !model.SelectorMatches(svc.Spec.Selector, pod.Labels) {
 			continue
 		}
 		for _, sp := range svc.Spec.Ports {
@@ -124,8 +124,15 @@ func containerPort(pod *corev1.Pod, name string) (uint32, bool) {
 	return 0, false
 }
 
-func sortedServices(svcs []*corev1.Service) []*corev1.Service {
-	return slices.SortedFunc(slices.Values(svcs), func(a, b *corev1.Service) int {
-		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
-	})
+// servicesByNamespace groups the Services by namespace, each group sorted by name, once per
+// build: a Pod is only matched against the Services of its own namespace.
+func servicesByNamespace(svcs []*corev1.Service) map[string][]*corev1.Service {
+	out := map[string][]*corev1.Service{}
+	for _, svc := range svcs {
+		out[svc.Namespace] = append(out[svc.Namespace], svc)
+	}
+	for _, group := range out {
+		slices.SortFunc(group, func(a, b *corev1.Service) int { return cmp.Compare(a.Name, b.Name) })
+	}
+	return out
 }
