@@ -164,10 +164,9 @@ func containsGatewayOrDefault(vs *model.VirtualService, gw string) bool {
 	return containsGateway(vs.Spec.GetGateways(), vs.Namespace, gw)
 }
 
-// serverVirtualServiceHosts returns the host names a server and a VirtualService share,
-// honouring the server's "namespace/host" restriction on which VirtualServices may bind.
-func serverVirtualServiceHosts(s gatewayServer, vs *model.VirtualService) []string {
-	seen := map[string]bool{}
+// hostsFor is the server's hosts a VirtualService of namespace vsNamespace may bind to: a
+// "namespace/host" entry restricts its host to that namespace ("." the Gateway's own, "*" any).
+func (s gatewayServer) hostsFor(vsNamespace string) []string {
 	var out []string
 	for _, sh := range s.server.GetHosts() {
 		ns, host, ok := strings.Cut(sh, "/")
@@ -177,9 +176,19 @@ func serverVirtualServiceHosts(s gatewayServer, vs *model.VirtualService) []stri
 		if ns == "." {
 			ns = s.gw.Namespace
 		}
-		if ns != "*" && ns != vs.Namespace {
-			continue
+		if ns == "*" || ns == vsNamespace {
+			out = append(out, host)
 		}
+	}
+	return out
+}
+
+// serverVirtualServiceHosts returns the host names a server and a VirtualService share,
+// honouring the server's "namespace/host" restriction on which VirtualServices may bind.
+func serverVirtualServiceHosts(s gatewayServer, vs *model.VirtualService) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, host := range s.hostsFor(vs.Namespace) {
 		for _, vh := range vs.Spec.GetHosts() {
 			if h, ok := hostIntersection(host, vh); ok && !seen[h] {
 				seen[h] = true

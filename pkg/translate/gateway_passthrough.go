@@ -65,17 +65,7 @@ func passthroughChains(rc routeContext, s gatewayServer, claims *sniClaims, filt
 func passthroughNames(s gatewayServer, vs *model.VirtualService, sniHosts []string) ([]string, bool) {
 	var out []string
 	matched := false
-	for _, sh := range s.server.GetHosts() {
-		ns, host, ok := strings.Cut(sh, "/")
-		if !ok {
-			ns, host = "*", sh
-		}
-		if ns == "." {
-			ns = s.gw.Namespace
-		}
-		if ns != "*" && ns != vs.Namespace {
-			continue
-		}
+	for _, host := range s.hostsFor(vs.Namespace) {
 		for _, sni := range sniHosts {
 			h, ok := hostIntersection(host, sni)
 			if !ok {
