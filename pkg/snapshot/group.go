@@ -75,13 +75,14 @@ type pending struct {
 	res      translate.Resources
 	problems []model.Problem
 	b        built
+	keysGen  uint64 // of the keys it was built from
 }
 
 // prepare translates, checks and hashes g's configuration; false means there is nothing new to
 // serve. A configuration that fails its checks is a translation bug: it is logged and counted,
 // and the last good snapshot keeps being served. The caller holds g.buildMu.
 func (s *Server) prepare(ctx context.Context, g *group) (pending, bool) {
-	store, keys := s.inputs()
+	store, keys, keysGen := s.inputs()
 	if store == nil {
 		return pending{}, false
 	}
@@ -119,10 +120,11 @@ func (s *Server) prepare(ctx context.Context, g *group) (pending, bool) {
 		s.metrics.builds.WithLabelValues("unchanged").Inc()
 		s.mu.Lock()
 		g.keySources, g.problems = res.KeySources, problems
+		s.rebuildIfKeysMoved(g, keysGen)
 		s.mu.Unlock()
 		return pending{}, false
 	}
-	return pending{g: g, res: res, problems: problems, b: b}, true
+	return pending{g: g, res: res, problems: problems, b: b, keysGen: keysGen}, true
 }
 
 // publish serves prepared configurations to their groups' streams. The caller holds every
@@ -139,6 +141,7 @@ func (s *Server) publish(ctx context.Context, ps ...pending) {
 			continue // dropped as idle while building: setting it would leak a cache entry
 		}
 		g.keySources, g.problems, g.served, g.setAt = p.res.KeySources, p.problems, p.b, now
+		s.rebuildIfKeysMoved(g, p.keysGen)
 		live = append(live, p)
 	}
 	s.mu.Unlock()

@@ -25,6 +25,7 @@ type Server struct {
 	mu      sync.Mutex
 	store   *model.Store
 	keys    map[string]model.KeySet
+	keysGen uint64 // bumped by every SetKeys: a build that read older keys must run again
 	groups  map[string]*group
 	dirty   map[string]bool
 	streams map[streamKey]*stream
@@ -77,6 +78,7 @@ func (s *Server) SetStore(store *model.Store) {
 func (s *Server) SetKeys(keys map[string]model.KeySet, changed []string) {
 	s.mu.Lock()
 	s.keys = keys
+	s.keysGen++
 	for key, g := range s.groups {
 		for _, src := range changed {
 			if slices.Contains(g.keySources, src) {
@@ -111,9 +113,19 @@ func (s *Server) takeDirty() []*group {
 	return out
 }
 
-// inputs returns what a build reads, consistently.
-func (s *Server) inputs() (*model.Store, map[string]model.KeySet) {
+// inputs returns what a build reads, consistently, and the keys' generation.
+func (s *Server) inputs() (*model.Store, map[string]model.KeySet, uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.store, s.keys
+	return s.store, s.keys, s.keysGen
+}
+
+// rebuildIfKeysMoved marks g dirty again when keys were set while it was being built from
+// older ones: SetKeys only marks the groups whose last served configuration inlines a changed
+// source, and a group's first build has served nothing yet. Called with s.mu held.
+func (s *Server) rebuildIfKeysMoved(g *group, builtFrom uint64) {
+	if s.keysGen != builtFrom {
+		s.dirty[g.key] = true
+		s.wake()
+	}
 }
