@@ -12,10 +12,11 @@ test:
 build:
 	$(GO) build -o bin/controlplane ./cmd/controlplane
 
-## lint: formatting, go vet and staticcheck
+## lint: formatting, go vet (bench-tagged e2e files too) and staticcheck
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags bench ./test/e2e/...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 ## golden: rewrite the translation golden files (review the diff before committing)

@@ -115,6 +115,9 @@ func TestChangeReachesOnlyAffectedGroups(t *testing.T) {
 			}
 		}
 	}
+	// Versions are content hashes, so a rebuilt but unchanged group pushes nothing: only the
+	// build counter shows whether the edit rebuilt bar's group too.
+	builds := metricValue(t, srv, buildsTotal)
 	srv.SetStore(storeWith("foo/a", "foo/b", "bar/a"))
 	r := next(t, foo)
 	if r.TypeURL != cds || r.Version == fooCl.Version {
@@ -126,7 +129,14 @@ func TestChangeReachesOnlyAffectedGroups(t *testing.T) {
 	// The listener did not change: its type is not re-sent.
 	expectNothing(t, foo)
 	expectNothing(t, bar)
+	const affected = 1 // foo's group; the edit is in namespace foo only
+	if got := metricValue(t, srv, buildsTotal) - builds; got != affected {
+		t.Fatalf("the edit in foo made %v group builds, want %d (only the affected group)", got, affected)
+	}
 }
+
+// buildsTotal counts group builds of every outcome (changed, unchanged, failed).
+const buildsTotal = "controlplane_snapshot_builds_total"
 
 func TestInvalidConfigKeepsLastGood(t *testing.T) {
 	srv := startServer(t, snapshot.Options{Translate: handMade})

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -54,6 +55,7 @@ func TestJWKSRotationReachesProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
+	var forwarded atomic.Int32 // key changes handed to the snapshot server
 	done := make(chan struct{}, 2)
 	go func() { _ = keys.Run(ctx); done <- struct{}{} }()
 	go func() { // what `serve` does: every key change goes to the snapshot server
@@ -64,6 +66,7 @@ func TestJWKSRotationReachesProxy(t *testing.T) {
 				return
 			case changed := <-keys.Changes():
 				srv.SetKeys(keys.Keys(), changed)
+				forwarded.Add(1)
 			}
 		}
 	}()
@@ -76,36 +79,77 @@ func TestJWKSRotationReachesProxy(t *testing.T) {
 	store := model.NewStore(model.Mesh{}, objs)
 	keys.SetSources(ctx, []jwks.Source{{Key: idp.URL + "/jwks.json", URI: idp.URL + "/jwks.json", Issuer: "testing@secure.istio.io"}})
 	srv.SetStore(store)
+	// Connect once the first key set reached the snapshot server: a first build racing with it
+	// is TestKeysSetDuringFirstBuildReachProxy's subject, not this test's.
+	waitFor(t, func() bool { return forwarded.Load() > 0 })
 
 	c := dial(t, srv.Addr, gatewayNode("gw-jwt", "istio-system"), false)
 	if err := c.Subscribe(lds, nil, "", nil); err != nil {
 		t.Fatal(err)
 	}
-	// Until the demo token verifies, every listener version must reject it (never accept).
+	// Until the demo token verifies, every listener version must reject it (never accept). The
+	// IdP rotates to Istio's keys only once a version inlining its first key set (kid "other")
+	// was received and ACKed: the placeholder served before any fetch is not a key set, so going
+	// from it straight to Istio's keys would not be a rotation.
 	var versions []string
+	sawFirst := false
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if time.Now().After(deadline) {
 			t.Fatalf("demo token never verified; listener versions seen: %v", versions)
 		}
-		r := next(t, c)
+		r, err := c.Next(time.Until(deadline))
+		if err != nil {
+			t.Fatalf("no listener after versions %v: %v (first key set served: %v)", versions, err, sawFirst)
+		}
 		if err := c.ACK(r); err != nil {
 			t.Fatal(err)
 		}
-		versions = append(versions, r.Version)
+		kids := inlineKIDs(t, servedJWTAuthn(t, r))
+		versions = append(versions, r.Version+" kids="+strings.Join(kids, ","))
 		res := evaluate(t, r, demoToken)
 		if res.Allowed {
 			// Rotation happens only after a rejecting version was seen, so this is a new one.
 			if served.Load().(string) != istioJWKS {
 				t.Fatalf("demo token accepted by version %s before Istio's keys were served", r.Version)
 			}
+			if !sawFirst {
+				t.Fatalf("Istio's keys arrived without the first key set ever being served: %v", versions)
+			}
+			if slices.Contains(kids, "other") {
+				t.Fatalf("version %s still inlines the rotated-out key: kids %v", r.Version, kids)
+			}
 			break
 		}
 		if res.Code != http.StatusUnauthorized {
 			t.Fatalf("version %s: demo token got %d %q, want 401 before rotation", r.Version, res.Code, res.Body)
 		}
-		served.Store(istioJWKS) // rotate: the next refresh fetches Istio's sample keys
+		if slices.Contains(kids, "other") && !sawFirst {
+			sawFirst = true
+			served.Store(istioJWKS) // rotate: the next refresh fetches Istio's sample keys
+		}
 	}
+}
+
+// inlineKIDs lists the key ids of every provider's inline JWKS, in order.
+func inlineKIDs(t *testing.T, cfg *jwtauthnv3.JwtAuthentication) []string {
+	t.Helper()
+	var kids []string
+	for name, p := range cfg.GetProviders() {
+		var set struct {
+			Keys []struct {
+				Kid string `json:"kid"`
+			} `json:"keys"`
+		}
+		if err := json.Unmarshal([]byte(p.GetLocalJwks().GetInlineString()), &set); err != nil {
+			t.Fatalf("provider %s: inline JWKS: %v", name, err)
+		}
+		for _, k := range set.Keys {
+			kids = append(kids, k.Kid)
+		}
+	}
+	slices.Sort(kids)
+	return kids
 }
 
 // evaluate runs the demo token through the jwt_authn filter of the served listener.

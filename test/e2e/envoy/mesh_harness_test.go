@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 
 	"github.com/plainenvoy/controlplane/pkg/model"
 	"github.com/plainenvoy/controlplane/pkg/sources/file"
@@ -28,6 +31,62 @@ func TestMeshExampleBootstraps(t *testing.T) {
 		if p.Interception != model.InterceptionExplicit || p.Role != model.RoleSidecar {
 			t.Errorf("%s: proxy %+v, want an explicit-mode sidecar", name, p)
 		}
+	}
+}
+
+// TestExampleBootstrapsParse runs without Envoy: every examples/*/bootstrap*.yaml parses as
+// Envoy's bootstrap proto with no unknown field and passes its validation rules; its node is
+// read by the control plane as the role its directory is about; the delta bootstraps speak
+// DELTA_GRPC and the others state-of-the-world GRPC; the ADS cluster is a static cluster.
+func TestExampleBootstrapsParse(t *testing.T) {
+	root := repoRoot(t)
+	paths, err := filepath.Glob(filepath.Join(root, "examples", "*", "bootstrap*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) < 6 { // gateway and sidecar: ads and delta; mesh: mtls and plaintext
+		t.Fatalf("found only %d example bootstraps: %v", len(paths), paths)
+	}
+	for _, path := range paths {
+		rel, _ := filepath.Rel(root, path)
+		t.Run(rel, func(t *testing.T) {
+			bs, err := readBootstrap(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := bs.GetNode()
+			p, err := model.ProxyFromNode(n.GetId(), n.GetCluster(), n.GetMetadata().AsMap())
+			if err != nil {
+				t.Errorf("node: %v", err)
+			}
+			wantRole := model.RoleSidecar
+			if filepath.Base(filepath.Dir(path)) == "gateway" {
+				wantRole = model.RoleGateway
+			}
+			if p.Role != wantRole {
+				t.Errorf("node role %q, want %q", p.Role, wantRole)
+			}
+			ads := bs.GetDynamicResources().GetAdsConfig()
+			wantAPI := corev3.ApiConfigSource_GRPC
+			if strings.Contains(filepath.Base(path), "delta") {
+				wantAPI = corev3.ApiConfigSource_DELTA_GRPC
+			}
+			if ads.GetApiType() != wantAPI {
+				t.Errorf("ads_config api_type %v, want %v", ads.GetApiType(), wantAPI)
+			}
+			static := map[string]bool{}
+			for _, c := range bs.GetStaticResources().GetClusters() {
+				static[c.GetName()] = true
+			}
+			if len(ads.GetGrpcServices()) == 0 {
+				t.Fatal("ads_config has no grpc_services")
+			}
+			for _, g := range ads.GetGrpcServices() {
+				if name := g.GetEnvoyGrpc().GetClusterName(); !static[name] {
+					t.Errorf("ADS cluster %q is not a static cluster", name)
+				}
+			}
+		})
 	}
 }
 

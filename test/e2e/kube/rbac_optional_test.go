@@ -16,7 +16,6 @@ import (
 // ServiceAccount (so the default manifests' least-privilege test is not affected) and checks
 // that it grants what --ca-secret and --publish-root-configmap need, by name where RBAC can.
 func TestOptionalCARBAC(t *testing.T) {
-	requireAPIServer(t)
 	kc, _ := clients(t)
 	applyExamples(t, kc) // the controlplane-system namespace
 	const sa = "controlplane-ca-test"

@@ -19,7 +19,6 @@ import (
 // a Pod and an EndpointSlice applied through the API reach a connected gateway proxy over ADS
 // as a listener and an endpoint with the Pod's IP.
 func TestServeFromCluster(t *testing.T) {
-	requireAPIServer(t)
 	kc, ic := clients(t)
 	ns := newNamespace(t, kc, "serve")
 	createGateway(t, ic, ns)

@@ -21,7 +21,6 @@ import (
 // workload key when the ADS stream carries that sidecar's service-account token, and only
 // the trust bundle when it carries another account's token.
 func TestServeTokenProof(t *testing.T) {
-	requireAPIServer(t)
 	kc, _ := clients(t)
 	ctx := context.Background()
 	ns := newNamespace(t, kc, "sds")
