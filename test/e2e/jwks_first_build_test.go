@@ -42,18 +42,23 @@ func TestKeysSetDuringFirstBuildReachProxy(t *testing.T) {
 	srv.SetKeys(map[string]model.KeySet{uri: {Source: uri, JSON: otherKeySet(t)}}, []string{uri})
 	close(release)
 
+	// The first build read the inputs before SetKeys, so it inlines the placeholder. The
+	// rebuild for the moved keys can be published before the stream's watch opens, and then
+	// the proxy's first response is already the second version: what matters is that the
+	// proxy ends with the keys.
 	r := next(t, c)
-	if kids := inlineKIDs(t, servedJWTAuthn(t, r)); strings.Join(kids, ",") != "unfetched" {
-		t.Fatalf("first build inlines kids %v, want the placeholder (it read the inputs before SetKeys)", kids)
+	kids := strings.Join(inlineKIDs(t, servedJWTAuthn(t, r)), ",")
+	if kids == "unfetched" {
+		if err := c.ACK(r); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		if r, err = c.Next(5 * time.Second); err != nil {
+			t.Fatalf("the key set set during the first build never reached the proxy: %v", err)
+		}
+		kids = strings.Join(inlineKIDs(t, servedJWTAuthn(t, r)), ",")
 	}
-	if err := c.ACK(r); err != nil {
-		t.Fatal(err)
-	}
-	r, err := c.Next(5 * time.Second)
-	if err != nil {
-		t.Fatalf("the key set set during the first build never reached the proxy: %v", err)
-	}
-	if kids := inlineKIDs(t, servedJWTAuthn(t, r)); strings.Join(kids, ",") != "other" {
-		t.Fatalf("second version inlines kids %v, want [other]", kids)
+	if kids != "other" {
+		t.Fatalf("the proxy's configuration inlines kids %v, want [other]", kids)
 	}
 }
