@@ -9,10 +9,12 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	streamv3 "github.com/envoyproxy/go-control-plane/pkg/server/stream/v3"
-	"google.golang.org/protobuf/proto"
+	"google.golang.org/grpc/encoding"
+	grpcproto "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/plainenvoy/controlplane/pkg/translate"
@@ -64,15 +66,20 @@ func BenchmarkPush1000Proxies(b *testing.B) {
 		for i := range keys {
 			keys[i] = groupHash{}.ID(nodes[i])
 		}
-		b.Run(fmt.Sprintf("cache=prepared/resources=%d", n), func(b *testing.B) {
+		b.Run(fmt.Sprintf("cache=prepared/encode=wire/resources=%d", n), func(b *testing.B) {
 			w := newWatcher()
 			set := func(key string, rev built) { w.set(key, rev.prepared) }
-			benchPush(b, w, set, nodes, keys, revs)
+			benchPush(b, w, set, wireEncode(b, &w.wires), nodes, keys, revs)
 		})
-		b.Run(fmt.Sprintf("cache=gcp/resources=%d", n), func(b *testing.B) {
+		b.Run(fmt.Sprintf("cache=prepared/encode=proto/resources=%d", n), func(b *testing.B) {
+			w := newWatcher()
+			set := func(key string, rev built) { w.set(key, rev.prepared) }
+			benchPush(b, w, set, protoEncode(b), nodes, keys, revs)
+		})
+		b.Run(fmt.Sprintf("cache=gcp/encode=proto/resources=%d", n), func(b *testing.B) {
 			c := cache.NewSnapshotCache(true, groupHash{}, nil)
 			set := func(key string, rev built) { _ = c.SetSnapshot(context.Background(), key, rev.snap) }
-			benchPush(b, c, set, nodes, keys, revs)
+			benchPush(b, c, set, protoEncode(b), nodes, keys, revs)
 		})
 	}
 }
@@ -86,7 +93,38 @@ func mustBenchBuild(b *testing.B, r translate.Resources) built {
 	return bt
 }
 
-func benchPush(b *testing.B, w cache.ConfigWatcher, set func(string, built), nodes []*corev3.Node, keys []string, revs [2]built) {
+// protoEncode encodes a response as grpc-go's proto codec does.
+func protoEncode(b *testing.B) func(*discoveryv3.DiscoveryResponse) {
+	codec := encoding.GetCodecV2(grpcproto.Name)
+	return func(resp *discoveryv3.DiscoveryResponse) {
+		bs, err := codec.Marshal(resp)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bs.Free()
+	}
+}
+
+// wireEncode encodes a response as the ADS server does: in its prepared form when it has one.
+func wireEncode(b *testing.B, reg *wireRegistry) func(*discoveryv3.DiscoveryResponse) {
+	codec := newWireCodec()
+	return func(resp *discoveryv3.DiscoveryResponse) {
+		var msg any = resp
+		if w := reg.wire(resp); w != nil {
+			msg = w
+		} else {
+			b.Fatal("a full response was not sent in its prepared form")
+		}
+		bs, err := codec.Marshal(msg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bs.Free()
+	}
+}
+
+func benchPush(b *testing.B, w cache.ConfigWatcher, set func(string, built), encode func(*discoveryv3.DiscoveryResponse),
+	nodes []*corev3.Node, keys []string, revs [2]built) {
 	types := []string{resourcev3.ClusterType, resourcev3.ListenerType}
 	outs := make([]chan cache.Response, len(nodes)*len(types))
 	subs := make([]streamv3.Subscription, len(outs))
@@ -125,9 +163,7 @@ func benchPush(b *testing.B, w cache.ConfigWatcher, set func(string, built), nod
 				b.Fatal(err)
 			}
 			resp.Nonce = "1"
-			if _, err := proto.Marshal(resp); err != nil {
-				b.Fatal(err)
-			}
+			encode(resp)
 			ack(i, r)
 		}
 	}

@@ -72,6 +72,8 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener, opts ServeOptions)
 		// per stream and 16 MiB per connection are above what an ACK stream ever has in flight.
 		grpc.InitialWindowSize(1 << 20),
 		grpc.InitialConnWindowSize(16 << 20),
+		// Sends a group's prepared SotW responses without marshalling them per stream (wire.go).
+		grpc.ForceServerCodecV2(newWireCodec()),
 	}
 	if opts.TLS != nil {
 		gopts = append(gopts, grpc.Creds(credentials.NewTLS(opts.TLS)))
@@ -85,7 +87,7 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener, opts ServeOptions)
 	// reflect.Select over one channel per type, which cost 7% of the server's CPU in a push.
 	xds := serverv3.NewServer(streamCtx, s.xds, s.callbacks(streamCtx),
 		sotwv3.WithLogger(gcpLogger{log: s.opts.Log.With("component", "xds-server")}), sotwv3.WithOrderedADS())
-	discoveryv3.RegisterAggregatedDiscoveryServiceServer(gs, xds)
+	discoveryv3.RegisterAggregatedDiscoveryServiceServer(gs, adsService{xds, &s.xds.wires})
 
 	errc := make(chan error, 1)
 	go func() { errc <- gs.Serve(lis) }()

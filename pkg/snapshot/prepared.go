@@ -3,7 +3,6 @@ package snapshot
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -12,6 +11,7 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -32,6 +32,8 @@ type typeSnap struct {
 	anys    []*anypb.Any   // SotW resources, in names order
 	deltas  []*deltaRes    // delta resources, in names order
 	byName  map[string]int // name → index in names
+	typeURL string
+	wire    mem.BufferSlice // the full SotW response but its nonce (wire.go)
 }
 
 // deltaRes is a delta resource and its version (the hash of its bytes).
@@ -71,23 +73,16 @@ func (ts *typeSnap) returned() map[string]string {
 	return out
 }
 
-// subset returns the SotW resources among names (in name order) and the returned map for them.
-func (ts *typeSnap) subset(names []string) ([]*anypb.Any, map[string]string) {
-	idx := make([]int, 0, len(names))
+// covers reports whether names include every resource of ts. In ADS a request naming
+// resources is answered only then (see sotwWatch.respond).
+func (ts *typeSnap) covers(names []string) bool {
+	seen := make(map[int]struct{}, len(ts.names))
 	for _, n := range names {
 		if i, ok := ts.byName[n]; ok {
-			idx = append(idx, i)
+			seen[i] = struct{}{}
 		}
 	}
-	slices.Sort(idx)
-	idx = slices.Compact(idx)
-	anys := make([]*anypb.Any, len(idx))
-	ret := make(map[string]string, len(idx))
-	for j, i := range idx {
-		anys[j] = ts.anys[i]
-		ret[ts.names[i]] = ts.version
-	}
-	return anys, ret
+	return len(seen) == len(ts.names)
 }
 
 // resources decodes the served bytes back into protos, for `controlplane config`: groups keep

@@ -70,7 +70,7 @@ func (s *Server) rebuild(ctx context.Context) bool {
 		return true
 	}
 	s.publish(ctx, ready...)
-	s.log.DebugContext(ctx, "groups rebuilt", "groups", len(groups), "changed", len(ready),
+	s.log.InfoContext(ctx, "groups rebuilt", "groups", len(groups), "changed", len(ready),
 		"seconds", time.Since(start).Seconds())
 	return true
 }

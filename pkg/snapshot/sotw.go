@@ -66,15 +66,12 @@ func lacks(sub cache.Subscription, ts *typeSnap) bool {
 // The response shares ts's marshalled resources: go-control-plane's server sets the nonce on
 // the DiscoveryResponse, which is therefore new each time, but never touches the resources.
 func (sw *sotwWatch) respond(ts *typeSnap) bool {
-	anys, returned := ts.anys, map[string]string(nil)
-	if names := sw.req.GetResourceNames(); len(names) > 0 {
-		anys, returned = ts.subset(names)
-		if len(anys) < len(ts.names) {
-			return false
-		}
-	} else {
-		returned = ts.returned()
+	if names := sw.req.GetResourceNames(); len(names) > 0 && !ts.covers(names) {
+		return false
 	}
+	// Always every resource, in ts's own slice: the server recognises it and sends the
+	// snapshot's prepared wire form (wire.go).
+	anys, returned := ts.anys, ts.returned()
 	resp := &cache.PassthroughResponse{
 		Request: sw.req,
 		DiscoveryResponse: &discoveryv3.DiscoveryResponse{

@@ -98,6 +98,7 @@ func build(r translate.Resources, shared *internTable) (built, error) {
 			}
 		}
 		ts.version = hex.EncodeToString(h.Sum(nil))[:16]
+		ts.layWire(typeURL)
 		b.prepared[typeURL] = ts
 		fmt.Fprintf(all, "%s=%s;", typeURL, ts.version)
 		b.snap.Resources[cache.GetResponseType(typeURL)] = cache.NewResources(ts.version, items)

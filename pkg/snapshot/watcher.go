@@ -23,6 +23,7 @@ import (
 type watcher struct {
 	nextID atomic.Int64
 	keys   nodeKeys
+	wires  wireRegistry
 
 	mu     sync.RWMutex // every request of every stream looks its group up: read-locked
 	groups map[string]*watchGroup
@@ -64,6 +65,7 @@ func (w *watcher) set(key string, p prepared) {
 	g := w.group(key)
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	w.wires.replace(g.snap, p)
 	g.snap = p
 	for _, typeURL := range g.typeOrder() {
 		ts := p.get(typeURL)
@@ -100,6 +102,11 @@ func (g *watchGroup) typeOrder() []string {
 func (w *watcher) clear(key string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if g, ok := w.groups[key]; ok {
+		g.mu.Lock()
+		w.wires.replace(g.snap, nil)
+		g.mu.Unlock()
+	}
 	delete(w.groups, key)
 }
 

@@ -130,6 +130,7 @@ func TestPushLoad(t *testing.T) {
 	for round := 1; round <= *benchRounds; round++ {
 		time.Sleep(*benchPause)
 		srvCPU, cliCPU, faults := cpuTimes(t, p.cmd.Process.Pid)
+		reads, writes := syscalls(t, p.cmd.Process.Pid)
 		edit := time.Now()
 		writePolicy(t, dir, "istio-system", "root-deny", "/admin", "/edit-"+strconv.Itoa(round))
 		waitAll(t, clients, round+1)
@@ -139,8 +140,10 @@ func TestPushLoad(t *testing.T) {
 		}
 		all = append(all, lat...)
 		srvAfter, cliAfter, faultsAfter := cpuTimes(t, p.cmd.Process.Pid)
-		t.Logf("round %d: %s; %s; CPU server %v, clients %v; server page faults %d", round, percentiles(lat), phases(p.Log(), edit),
-			srvAfter-srvCPU, (cliAfter - cliCPU).Round(time.Millisecond), faultsAfter-faults)
+		readsAfter, writesAfter := syscalls(t, p.cmd.Process.Pid)
+		t.Logf("round %d: %s; %s; CPU server %v, clients %v; server page faults %d, reads %d, writes %d", round, percentiles(lat),
+			phases(p.Log(), edit), (srvAfter - srvCPU).Round(time.Millisecond), (cliAfter - cliCPU).Round(time.Millisecond),
+			faultsAfter-faults, readsAfter-reads, writesAfter-writes)
 	}
 	stopProfile()
 	t.Logf("all rounds: %s", percentiles(all))

@@ -67,12 +67,14 @@ func startProfile(t *testing.T, monitoringAddr, path string) func() {
 // snapshot were set. The rest of the latency is fan-out, sending and the clients' ACKs.
 func phases(log string, edit time.Time) string {
 	var loaded, first, last time.Time
+	var built float64 // seconds, from the debug line "groups rebuilt"
 	sc := bufio.NewScanner(strings.NewReader(log))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		var rec struct {
-			Time time.Time `json:"time"`
-			Msg  string    `json:"msg"`
+			Time    time.Time `json:"time"`
+			Msg     string    `json:"msg"`
+			Seconds float64   `json:"seconds"`
 		}
 		if json.Unmarshal(sc.Bytes(), &rec) != nil || rec.Time.Before(edit) {
 			continue
@@ -85,6 +87,8 @@ func phases(log string, edit time.Time) string {
 				first = rec.Time
 			}
 			last = rec.Time
+		case rec.Msg == "groups rebuilt":
+			built += rec.Seconds
 		}
 	}
 	since := func(t time.Time) string {
@@ -93,5 +97,6 @@ func phases(log string, edit time.Time) string {
 		}
 		return t.Sub(edit).Round(100 * time.Microsecond).String()
 	}
-	return fmt.Sprintf("loaded +%s, first snapshot +%s, last snapshot +%s", since(loaded), since(first), since(last))
+	return fmt.Sprintf("loaded +%s, first snapshot +%s, last snapshot +%s, rebuild %v", since(loaded), since(first), since(last),
+		time.Duration(built*float64(time.Second)).Round(100*time.Microsecond))
 }
