@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 )
 
 var (
@@ -24,14 +26,17 @@ var (
 	benchRounds  = flag.Int("rounds", 5, "policy edits measured")
 	benchDelta   = flag.Bool("delta", false, "clients use incremental xDS")
 	benchBinary  = flag.String("binary", "", "run this controlplane binary instead of building one (to compare builds)")
-	benchPause   = flag.Duration("pause", 0, "idle time before each round")
+	benchPause   = flag.Duration("pause", 200*time.Millisecond, "idle time before each edit, so that the server has finished with the last round's ACKs (waitAll returns when the clients have sent them)")
 	benchProfile = flag.String("serverprofile", "", "write a CPU profile of the server, taken during the rounds, to this file")
+	benchClient  = flag.String("client", "lean", "simulated proxies: lean (leanStream: HTTP/2 framing on one goroutine each) or grpc (grpc-go clients, which take about twice the CPU from the server's cores)")
+	benchWarmup  = flag.Int("warmup", 1, "policy edits before the measured rounds (the first push after connecting pays for growing buffers and stacks)")
 )
 
 // loadClient is one simulated Envoy: it ACKs every response and records when it ACKed each
 // listener version.
 type loadClient struct {
-	*Client
+	ack   func(Response) error
+	close func()
 	mu    sync.Mutex
 	acked map[string]time.Time // listener version → when ACKed
 	// versions is len(acked), read without the lock: waitAll polls 10,000 clients every
@@ -41,7 +46,7 @@ type loadClient struct {
 
 // handle ACKs r on the client's receiving goroutine and records listener versions.
 func (c *loadClient) handle(r Response) {
-	if err := c.ACK(r); err != nil {
+	if err := c.ack(r); err != nil {
 		return // the stream is ending; its receive loop stops on its own
 	}
 	if r.TypeURL == lds {
@@ -50,6 +55,44 @@ func (c *loadClient) handle(r Response) {
 		c.versions.Store(int32(len(c.acked)))
 		c.mu.Unlock()
 	}
+}
+
+// connect opens lc's stream as -client says and subscribes to every type, wildcard.
+func (lc *loadClient) connect(addr string, node *corev3.Node) error {
+	switch *benchClient {
+	case "lean":
+		s, err := dialLean(addr, node, lc.handle)
+		if err != nil {
+			return err
+		}
+		lc.ack, lc.close = s.ACK, s.Close
+		for _, typ := range typeOrder {
+			if err := s.Subscribe(typ); err != nil {
+				return err
+			}
+		}
+	case "grpc":
+		// The handler may run before DialHandled returns: it waits for ack to be set.
+		ready := make(chan struct{})
+		c, err := DialHandled(context.Background(), addr, node, *benchDelta, func(r Response) {
+			<-ready
+			lc.handle(r)
+		})
+		if err != nil {
+			return err
+		}
+		c.SkipDecode = true
+		lc.ack, lc.close = c.ACK, c.Close
+		close(ready)
+		for _, typ := range typeOrder {
+			if err := c.Subscribe(typ, nil, "", nil); err != nil {
+				return err
+			}
+		}
+	default:
+		return fmt.Errorf("-client %q: want lean or grpc", *benchClient)
+	}
+	return nil
 }
 
 // latest returns when the newest listener version was ACKed (zero before any).
@@ -95,17 +138,8 @@ func TestPushLoad(t *testing.T) {
 			defer func() { <-sem }()
 			node := gatewayNode(fmt.Sprintf("gw-%d", i), fmt.Sprintf("ns-%d", i%*benchGroups))
 			lc := &loadClient{acked: map[string]time.Time{}}
-			c, err := DialHandled(context.Background(), p.ADSAddr, node, *benchDelta, lc.handle)
-			if err != nil {
+			if err := lc.connect(p.ADSAddr, node); err != nil {
 				t.Error(err)
-				return
-			}
-			c.SkipDecode = true
-			lc.Client = c
-			for _, typ := range typeOrder {
-				if err := c.Subscribe(typ, nil, "", nil); err != nil {
-					t.Error(err)
-				}
 			}
 			clients[i] = lc
 		}()
@@ -116,7 +150,9 @@ func TestPushLoad(t *testing.T) {
 	}
 	defer func() {
 		for _, c := range clients {
-			c.Close()
+			if c.close != nil {
+				c.close()
+			}
 		}
 	}()
 	waitAll(t, clients, 1)
@@ -125,28 +161,43 @@ func TestPushLoad(t *testing.T) {
 	t.Logf("server RSS: %.1f MiB idle, %.1f MiB with %d proxies: %.1f KiB per proxy",
 		float64(rssBefore)/1024, float64(rssAfter)/1024, len(clients), float64(rssAfter-rssBefore)/float64(len(clients)))
 
-	var all []time.Duration
-	stopProfile := startProfile(t, p.MonitoringAddr, *benchProfile)
-	for round := 1; round <= *benchRounds; round++ {
+	var all, perRound []time.Duration
+	var stopProfile func()
+	for edit := 1; edit <= *benchWarmup+*benchRounds; edit++ {
+		round := edit - *benchWarmup
+		if round == 1 {
+			stopProfile = startProfile(t, p.MonitoringAddr, *benchProfile)
+		}
 		time.Sleep(*benchPause)
+		gcs := gcCycles(t, p.MonitoringAddr)
 		srvCPU, cliCPU, faults := cpuTimes(t, p.cmd.Process.Pid)
 		reads, writes := syscalls(t, p.cmd.Process.Pid)
-		edit := time.Now()
-		writePolicy(t, dir, "istio-system", "root-deny", "/admin", "/edit-"+strconv.Itoa(round))
-		waitAll(t, clients, round+1)
+		at := time.Now()
+		writePolicy(t, dir, "istio-system", "root-deny", "/admin", "/edit-"+strconv.Itoa(edit))
+		waitAll(t, clients, edit+1)
 		lat := make([]time.Duration, len(clients))
 		for i, c := range clients {
-			lat[i] = c.latest().Sub(edit)
+			lat[i] = c.latest().Sub(at)
 		}
-		all = append(all, lat...)
 		srvAfter, cliAfter, faultsAfter := cpuTimes(t, p.cmd.Process.Pid)
 		readsAfter, writesAfter := syscalls(t, p.cmd.Process.Pid)
-		t.Logf("round %d: %s; %s; CPU server %v, clients %v; server page faults %d, reads %d, writes %d", round, percentiles(lat),
-			phases(p.Log(), edit), (srvAfter - srvCPU).Round(time.Millisecond), (cliAfter - cliCPU).Round(time.Millisecond),
-			faultsAfter-faults, readsAfter-reads, writesAfter-writes)
+		gcsAfter := gcCycles(t, p.MonitoringAddr)
+		name := fmt.Sprintf("round %d", round)
+		if round < 1 {
+			name = fmt.Sprintf("warm-up edit %d (not counted)", edit)
+		} else {
+			all = append(all, lat...)
+			perRound = append(perRound, slices.Max(lat))
+		}
+		t.Logf("%s: %s; %s; CPU server %v, clients %v; server page faults %d, reads %d, writes %d, GCs %d", name, percentiles(lat),
+			phases(p.Log(), at), (srvAfter - srvCPU).Round(time.Millisecond), (cliAfter - cliCPU).Round(time.Millisecond),
+			faultsAfter-faults, readsAfter-reads, writesAfter-writes, gcsAfter-gcs)
 	}
 	stopProfile()
 	t.Logf("all rounds: %s", percentiles(all))
+	slices.Sort(perRound)
+	t.Logf("last client of each round: median %v, worst %v", perRound[len(perRound)/2].Round(10*time.Microsecond),
+		perRound[len(perRound)-1].Round(10*time.Microsecond))
 	t.Logf("server RSS after the rounds: %.1f MiB", float64(rss(t, p.cmd.Process.Pid))/1024)
 }
 

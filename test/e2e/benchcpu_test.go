@@ -3,7 +3,9 @@
 package e2e
 
 import (
+	"bufio"
 	"fmt"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -84,4 +86,24 @@ func syscalls(t *testing.T, pid int) (reads, writes int64) {
 		}
 	}
 	return reads, writes
+}
+
+// gcCycles reads how many garbage collections the server has finished, from its /metrics.
+func gcCycles(t *testing.T, monitoringAddr string) int64 {
+	t.Helper()
+	resp, err := http.Get("http://" + monitoringAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "go_gc_duration_seconds_count "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	t.Fatal("no go_gc_duration_seconds_count in /metrics")
+	return 0
 }
