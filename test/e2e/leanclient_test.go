@@ -1,5 +1,3 @@
-//go:build bench
-
 package e2e
 
 import (
@@ -11,10 +9,12 @@ import (
 	"io"
 	"net"
 	"sync"
+	"testing"
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/plainenvoy/controlplane/pkg/snapshot"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -225,4 +225,60 @@ func leanResponse(b []byte) (Response, error) {
 		b = b[n:]
 	}
 	return r, nil
+}
+
+// TestLeanStream: the push benchmark's lean stream is a proper ADS client of the server: it
+// receives each type, its ACK moves the proxy's ACKed version, a policy change reaches it, and
+// the version it reads is the one the server records.
+func TestLeanStream(t *testing.T) {
+	srv := startServer(t, snapshot.Options{Translate: handMade})
+	srv.SetStore(storeWith("foo/a"))
+	got := make(chan Response, 16)
+	s, err := dialLean(srv.Addr, gatewayNode("gw-lean", "foo"), func(r Response) { got <- r })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, typ := range []string{cds, lds} {
+		if err := s.Subscribe(typ); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recv := func() Response {
+		t.Helper()
+		select {
+		case r := <-got:
+			if r.Version == "" || r.Nonce == "" {
+				t.Fatalf("response without version or nonce: %+v", r)
+			}
+			return r
+		case <-time.After(5 * time.Second):
+			select {
+			case <-s.done:
+				t.Fatalf("no response: the stream ended (%v)", s.err)
+			default:
+				t.Fatal("no response")
+			}
+			return Response{}
+		}
+	}
+	seen := map[string]Response{}
+	for range 2 {
+		r := recv()
+		seen[r.TypeURL] = r
+		if err := s.ACK(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps := proxyStatus(t, srv.Server, "gw-lean", func(ps snapshot.ProxyStatus) bool {
+		return ps.Types["cds"].State == "SYNCED" && ps.Types["lds"].State == "SYNCED"
+	})
+	if ps.Types["cds"].Acked != seen[cds].Version || ps.Types["lds"].Acked != seen[lds].Version {
+		t.Fatalf("status %+v, want cds %s and lds %s ACKed", ps.Types, seen[cds].Version, seen[lds].Version)
+	}
+	srv.SetStore(storeWith("foo/a", "foo/b")) // handMade: one more policy, a new cluster timeout
+	r := recv()
+	if r.Version == seen[r.TypeURL].Version {
+		t.Fatalf("a change sent the version the proxy has: %+v", r)
+	}
 }
