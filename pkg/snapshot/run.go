@@ -69,9 +69,10 @@ func (s *Server) rebuild(ctx context.Context) bool {
 	if ctx.Err() != nil {
 		return true
 	}
+	prepared := time.Since(start)
 	s.publish(ctx, ready...)
 	s.log.InfoContext(ctx, "groups rebuilt", "groups", len(groups), "changed", len(ready),
-		"seconds", time.Since(start).Seconds())
+		"seconds", time.Since(start).Seconds(), "prepare_seconds", prepared.Seconds())
 	return true
 }
 

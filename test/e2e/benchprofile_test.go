@@ -63,11 +63,13 @@ func startProfile(t *testing.T, monitoringAddr, path string) func() {
 }
 
 // phases reads the server's JSON log for the steps of one round after edit: when the file
-// source published the new store ("config loaded"), and when the first and the last group
-// snapshot were set. The rest of the latency is fan-out, sending and the clients' ACKs.
+// source published the new store ("config loaded"), when the "snapshot set" lines were logged
+// (after every group of the rebuild was set, and so after most of the fan-out), and how long the
+// rebuild took, of which translating and checking the groups. The rest of the latency is
+// fan-out, sending and the clients' ACKs.
 func phases(log string, edit time.Time) string {
 	var loaded, first, last time.Time
-	var built float64 // seconds, from the debug line "groups rebuilt"
+	var built, prepared float64 // seconds, from the line "groups rebuilt"
 	sc := bufio.NewScanner(strings.NewReader(log))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -75,6 +77,7 @@ func phases(log string, edit time.Time) string {
 			Time    time.Time `json:"time"`
 			Msg     string    `json:"msg"`
 			Seconds float64   `json:"seconds"`
+			Prepare float64   `json:"prepare_seconds"`
 		}
 		if json.Unmarshal(sc.Bytes(), &rec) != nil || rec.Time.Before(edit) {
 			continue
@@ -89,6 +92,7 @@ func phases(log string, edit time.Time) string {
 			last = rec.Time
 		case rec.Msg == "groups rebuilt":
 			built += rec.Seconds
+			prepared += rec.Prepare
 		}
 	}
 	since := func(t time.Time) string {
@@ -97,6 +101,7 @@ func phases(log string, edit time.Time) string {
 		}
 		return t.Sub(edit).Round(100 * time.Microsecond).String()
 	}
-	return fmt.Sprintf("loaded +%s, first snapshot +%s, last snapshot +%s, rebuild %v", since(loaded), since(first), since(last),
-		time.Duration(built*float64(time.Second)).Round(100*time.Microsecond))
+	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)).Round(100 * time.Microsecond) }
+	return fmt.Sprintf("loaded +%s, snapshots logged +%s to +%s, rebuild %v (translation %v)", since(loaded), since(first), since(last),
+		sec(built), sec(prepared))
 }
