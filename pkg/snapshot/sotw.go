@@ -9,6 +9,9 @@ import (
 type sotwWatch struct {
 	req *cache.Request
 	out chan cache.Response
+	// wildcard: the stream asked for every resource, by naming none (legacy) or by naming "*"
+	// (the xDS protocol's explicit wildcard, which Envoy sends when it also names resources).
+	wildcard bool
 }
 
 // CreateWatch answers a SotW request at once when the group's snapshot has something the
@@ -18,7 +21,7 @@ func (w *watcher) CreateWatch(req *cache.Request, sub cache.Subscription, out ch
 	typeURL := req.GetTypeUrl()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	sw := &sotwWatch{req: req, out: out}
+	sw := &sotwWatch{req: req, out: out, wildcard: sub.IsWildcard()}
 	if g.snap != nil {
 		ts := g.snap.get(typeURL)
 		sub = resume(req, sub, ts)
@@ -66,7 +69,7 @@ func lacks(sub cache.Subscription, ts *typeSnap) bool {
 // The response shares ts's marshalled resources: go-control-plane's server sets the nonce on
 // the DiscoveryResponse, which is therefore new each time, but never touches the resources.
 func (sw *sotwWatch) respond(ts *typeSnap) bool {
-	if names := sw.req.GetResourceNames(); len(names) > 0 && !ts.covers(names) {
+	if names := sw.req.GetResourceNames(); !sw.wildcard && len(names) > 0 && !ts.covers(names) {
 		return false
 	}
 	// Always every resource, in ts's own slice: the server recognises it and sends the

@@ -175,3 +175,48 @@ func TestNodeKeysForgetCollectedNodes(t *testing.T) {
 	}
 	t.Fatal("keys of collected nodes are kept")
 }
+
+// TestExplicitWildcardIsAnswered: a SotW request naming "*" (the xDS protocol's explicit
+// wildcard; Envoy sends it when it names other resources too) gets every resource, at once
+// and on later changes. It was held as if it named a resource called "*".
+func TestExplicitWildcardIsAnswered(t *testing.T) {
+	w := newWatcher()
+	node := testNode("a", "foo")
+	key := groupHash{}.ID(node)
+	w.set(key, mustBuild(t, translate.Resources{Clusters: []*clusterv3.Cluster{{Name: "c1"}, {Name: "c2"}}}).prepared)
+	for _, names := range [][]string{{"*"}, {"*", "c1"}, {"c1", "*", "not-there"}} {
+		open := func(version string) chan cache.Response {
+			out := make(chan cache.Response, 1)
+			sub := streamv3.NewSotwSubscription(names, true)
+			req := &cache.Request{Node: node, TypeUrl: resourcev3.ClusterType, ResourceNames: names, VersionInfo: version}
+			if _, err := w.CreateWatch(req, &sub, out); err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		select {
+		case r := <-open(""):
+			if got := sotwResources(t, r); len(got) != 2 {
+				t.Errorf("names %q: %d clusters, want both", names, len(got))
+			}
+		default:
+			t.Fatalf("names %q: the first request was not answered", names)
+		}
+		held := open(w.group(key).snap.get(resourcev3.ClusterType).version)
+		select {
+		case <-held:
+			t.Fatalf("names %q: a request holding the current version was answered", names)
+		default:
+		}
+		w.set(key, mustBuild(t, translate.Resources{Clusters: []*clusterv3.Cluster{{Name: "c1"}, {Name: "c2"}, {Name: "c3"}}}).prepared)
+		select {
+		case r := <-held:
+			if got := sotwResources(t, r); len(got) != 3 {
+				t.Errorf("names %q: %d clusters after the change, want 3", names, len(got))
+			}
+		default:
+			t.Fatalf("names %q: a change did not answer the held request", names)
+		}
+		w.set(key, mustBuild(t, translate.Resources{Clusters: []*clusterv3.Cluster{{Name: "c1"}, {Name: "c2"}}}).prepared)
+	}
+}
