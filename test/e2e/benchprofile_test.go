@@ -101,7 +101,9 @@ func phases(log string, edit time.Time) string {
 		}
 		return t.Sub(edit).Round(100 * time.Microsecond).String()
 	}
-	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)).Round(100 * time.Microsecond) }
+	sec := func(s float64) time.Duration {
+		return time.Duration(s * float64(time.Second)).Round(100 * time.Microsecond)
+	}
 	return fmt.Sprintf("loaded +%s, snapshots logged +%s to +%s, rebuild %v (translation %v)", since(loaded), since(first), since(last),
 		sec(built), sec(prepared))
 }
