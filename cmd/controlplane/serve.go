@@ -37,6 +37,7 @@ type serveFlags struct {
 	debounce        time.Duration
 	fileDebounce    time.Duration
 	idleTimeout     time.Duration
+	gcBetweenPushes bool
 	grpc            snapshot.ServeOptions
 	jwks            jwksFlags
 	kube            kubeFlags
@@ -75,6 +76,7 @@ monitoring address. SIGTERM stops accepting, ends the streams and exits.`,
 	fs.DurationVar(&f.debounce, "debounce", 5*time.Millisecond, "wait after a change before rebuilding affected groups")
 	fs.DurationVar(&f.fileDebounce, "file-debounce", 10*time.Millisecond, "quiet time after a file event before reloading (editors write in bursts; bounded to 10x while events keep coming)")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 5*time.Minute, "drop a group with no connected proxy after this long")
+	fs.BoolVar(&f.gcBetweenPushes, "gc-between-pushes", true, "when a push has finished and the heap is past half its way to the next garbage collection, collect then rather than during the next push")
 	fs.Uint32Var(&f.grpc.MaxConcurrentStreams, "max-concurrent-streams", 100_000, "gRPC streams per connection")
 	fs.IntVar(&f.grpc.MaxRecvMsgSize, "max-recv-msg-size", 4<<20, "largest gRPC message accepted, bytes")
 	fs.IntVar(&f.grpc.MaxSendMsgSize, "max-send-msg-size", 64<<20, "largest gRPC message sent, bytes")
@@ -118,7 +120,7 @@ func runServe(ctx context.Context, f serveFlags, stderr io.Writer) error {
 		return fmt.Errorf("--ads-addr %s is not a loopback address: configure --tls-cert/--tls-key (or the CA's --ads-server-name), or pass --insecure-plaintext", f.adsAddr)
 	}
 	srv, err := snapshot.New(snapshot.Options{Log: log, Registerer: reg, Debounce: f.debounce, IdleTimeout: f.idleTimeout,
-		ExtAuthz: providers, Identity: identity})
+		ExtAuthz: providers, Identity: identity, CollectWhenIdle: f.gcBetweenPushes})
 	if err != nil {
 		return err
 	}

@@ -148,6 +148,9 @@ func (s *Server) publish(ctx context.Context, ps ...pending) {
 	for _, p := range live {
 		s.xds.set(p.g.key, p.b.prepared)
 	}
+	if len(live) > 0 {
+		s.afterPush(ctx) // and first builds: proxies connecting in numbers are a push too
+	}
 	for _, p := range live {
 		s.metrics.builds.WithLabelValues("changed").Inc()
 		s.log.InfoContext(ctx, "snapshot set", "group", p.g.key, "version", p.b.version, "problems", len(p.problems),

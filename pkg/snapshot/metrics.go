@@ -18,6 +18,7 @@ type metrics struct {
 	configErrors *prometheus.CounterVec // kind
 	groups       prometheus.Gauge
 	unproven     prometheus.Counter
+	idleGCs      prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -60,13 +61,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "controlplane_xds_unproven_streams_total",
 			Help: "ADS streams whose peer proved no identity (no verified client certificate): they get no workload key.",
 		}),
+		idleGCs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "controlplane_idle_gc_total",
+			Help: "Garbage collections run after a push had finished rather than during the next (--gc-between-pushes).",
+		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
 	var errs []error
 	for _, c := range []prometheus.Collector{m.connected, m.pushes, m.pushLatency, m.nacks,
-		m.buildSeconds, m.builds, m.configErrors, m.groups, m.unproven} {
+		m.buildSeconds, m.builds, m.configErrors, m.groups, m.unproven, m.idleGCs} {
 		errs = append(errs, reg.Register(c))
 	}
 	return m, errors.Join(errs...)

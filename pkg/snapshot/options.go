@@ -31,6 +31,10 @@ type Options struct {
 	Identity IdentitySource
 	// IdleTimeout is how long a group with no connected proxy stays in memory. Default 5m.
 	IdleTimeout time.Duration
+	// CollectWhenIdle runs the garbage collector once a push has finished when the heap is past
+	// half its way to the next collection, so that the collection does not run during the next
+	// push (idlegc.go).
+	CollectWhenIdle bool
 }
 
 func (o Options) withDefaults() Options {

@@ -17,6 +17,7 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	metrics *metrics
+	gc      idleGC
 	xds     *watcher
 	shared  *internTable  // resources shared by every group's snapshot
 	kick    chan struct{} // cap 1: some group is dirty
@@ -43,6 +44,7 @@ func New(opts Options) (*Server, error) {
 		opts:    opts,
 		log:     log,
 		metrics: m,
+		gc:      idleGC{due: heapPastHalfway},
 		xds:     newWatcher(),
 		shared:  newInternTable(),
 		kick:    make(chan struct{}, 1),

@@ -123,6 +123,7 @@ func (s *Server) closeStream(k streamKey, now time.Time) {
 // sent records a response about to go out on a stream.
 func (s *Server) sent(k streamKey, typeURL, nonce, version string) {
 	s.metrics.pushes.WithLabelValues(typeURL).Inc()
+	s.gc.sending(time.Now())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st, ok := s.streams[k]; ok {

@@ -29,6 +29,7 @@ var (
 	benchPause   = flag.Duration("pause", 200*time.Millisecond, "idle time before each edit, so that the server has finished with the last round's ACKs (waitAll returns when the clients have sent them)")
 	benchProfile = flag.String("serverprofile", "", "write a CPU profile of the server, taken during the rounds, to this file")
 	benchClient  = flag.String("client", "lean", "simulated proxies: lean (leanStream: HTTP/2 framing on one goroutine each) or grpc (grpc-go clients, which take about twice the CPU from the server's cores)")
+	benchLog     = flag.String("serverlog", "", "write the server's log (stderr: its JSON lines, and gctrace lines with GODEBUG=gctrace=1) to this file")
 	benchWarmup  = flag.Int("warmup", 1, "policy edits before the measured rounds (the first push after connecting pays for growing buffers and stacks)")
 )
 
@@ -198,7 +199,13 @@ func TestPushLoad(t *testing.T) {
 	slices.Sort(perRound)
 	t.Logf("last client of each round: median %v, worst %v", perRound[len(perRound)/2].Round(10*time.Microsecond),
 		perRound[len(perRound)-1].Round(10*time.Microsecond))
-	t.Logf("server RSS after the rounds: %.1f MiB", float64(rss(t, p.cmd.Process.Pid))/1024)
+	t.Logf("server RSS after the rounds: %.1f MiB; garbage collections run between pushes: %v", float64(rss(t, p.cmd.Process.Pid))/1024,
+		scrape(t, p.MonitoringAddr, "controlplane_idle_gc_total"))
+	if *benchLog != "" {
+		if err := os.WriteFile(*benchLog, []byte(p.Log()), 0o644); err != nil {
+			t.Error(err)
+		}
+	}
 }
 
 var typeOrder = []string{cds, "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment", lds,

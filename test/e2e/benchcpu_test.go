@@ -90,6 +90,11 @@ func syscalls(t *testing.T, pid int) (reads, writes int64) {
 
 // gcCycles reads how many garbage collections the server has finished, from its /metrics.
 func gcCycles(t *testing.T, monitoringAddr string) int64 {
+	return int64(scrape(t, monitoringAddr, "go_gc_duration_seconds_count"))
+}
+
+// scrape reads one unlabelled series from the server's /metrics.
+func scrape(t *testing.T, monitoringAddr, series string) float64 {
 	t.Helper()
 	resp, err := http.Get("http://" + monitoringAddr + "/metrics")
 	if err != nil {
@@ -99,11 +104,11 @@ func gcCycles(t *testing.T, monitoringAddr string) int64 {
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "go_gc_duration_seconds_count "); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
+		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
+			n, _ := strconv.ParseFloat(v, 64)
 			return n
 		}
 	}
-	t.Fatal("no go_gc_duration_seconds_count in /metrics")
+	t.Fatalf("no %s in /metrics", series)
 	return 0
 }
