@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/plainenvoy/controlplane/internal/servelog"
 )
 
 const exampleGateway = "../../examples/gateway"
@@ -190,13 +191,8 @@ func (s *served) readLog(r io.Reader, addrs chan<- [2]string) {
 		s.log.Write(sc.Bytes())
 		s.log.WriteByte('\n')
 		s.logMu.Unlock()
-		var rec struct {
-			Msg            string `json:"msg"`
-			ADSAddr        string `json:"ads_addr"`
-			MonitoringAddr string `json:"monitoring_addr"`
-		}
-		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "listening" {
-			addrs <- [2]string{rec.ADSAddr, rec.MonitoringAddr}
+		if ads, mon, ok := servelog.Listening(sc.Bytes()); ok {
+			addrs <- [2]string{ads, mon}
 		}
 	}
 	_, _ = io.Copy(io.Discard, r) // a scanner error must not block serve's logging

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/plainenvoy/controlplane/internal/servelog"
 )
 
 var (
@@ -89,13 +90,8 @@ func (p *proc) readLog(r io.Reader, addrs chan<- [2]string) {
 		p.log.Write(line)
 		p.log.WriteByte('\n')
 		p.logMu.Unlock()
-		var rec struct {
-			Msg            string `json:"msg"`
-			ADSAddr        string `json:"ads_addr"`
-			MonitoringAddr string `json:"monitoring_addr"`
-		}
-		if json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
-			addrs <- [2]string{rec.ADSAddr, rec.MonitoringAddr}
+		if ads, mon, ok := servelog.Listening(line); ok {
+			addrs <- [2]string{ads, mon}
 		}
 	}
 	p.exited <- p.cmd.Wait()

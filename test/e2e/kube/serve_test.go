@@ -2,13 +2,14 @@ package kube_test
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/plainenvoy/controlplane/internal/servelog"
 
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
@@ -86,13 +87,8 @@ func startServe(t *testing.T, args ...string) string {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
-			var rec struct {
-				Msg            string `json:"msg"`
-				ADSAddr        string `json:"ads_addr"`
-				MonitoringAddr string `json:"monitoring_addr"`
-			}
-			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "listening" {
-				addrs <- [2]string{rec.ADSAddr, rec.MonitoringAddr}
+			if ads, mon, ok := servelog.Listening(sc.Bytes()); ok {
+				addrs <- [2]string{ads, mon}
 			}
 		}
 	}()
