@@ -36,9 +36,13 @@ func TestCollectsWhenPushHasFinished(t *testing.T) {
 		t.Fatal(err)
 	}
 	var asked atomic.Int32
-	s.gc.due = func() bool { asked.Add(1); return true }
+	var askedAt atomic.Int64
+	s.gc.due = func() bool { askedAt.Store(time.Now().UnixNano()); asked.Add(1); return true }
 	before := numGC()
-	s.gc.sending(time.Now())
+	// A response "sent" in the future stands for a push still going on: nothing may be
+	// collected until gcQuiet after it.
+	lastSend := time.Now().Add(100 * time.Millisecond)
+	s.gc.sending(lastSend)
 	s.afterPush(t.Context())
 	s.afterPush(t.Context()) // a second push while the first waits: still one waiter
 	for deadline := time.Now().Add(5 * time.Second); testutil.ToFloat64(s.metrics.idleGCs) == 0; time.Sleep(10 * time.Millisecond) {
@@ -48,6 +52,9 @@ func TestCollectsWhenPushHasFinished(t *testing.T) {
 	}
 	if numGC() == before {
 		t.Error("the idle collection was counted but did not run")
+	}
+	if at := time.Unix(0, askedAt.Load()); at.Before(lastSend.Add(gcQuiet)) {
+		t.Errorf("collected %v after the last send, want at least %v of quiet", at.Sub(lastSend), gcQuiet)
 	}
 	for s.gc.watching.Load() {
 		time.Sleep(time.Millisecond)
